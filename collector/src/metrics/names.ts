@@ -1,0 +1,195 @@
+/**
+ * Every metric the collector exposes: name, type, help, labels and buckets. Dashboards and alerts
+ * import these definitions; they never retype a metric or label name.
+ *
+ * Names follow the OpenTelemetry MCP and GenAI conventions in Prometheus form (dots to underscores,
+ * unit suffix), so dashboards also read semconv MCP metrics from any other source. What the
+ * conventions lack lives under `mcpscope_*`.
+ */
+
+/** Label names, in one place. */
+export const LABEL = {
+  serviceName: 'service_name',
+  method: 'mcp_method_name',
+  tool: 'gen_ai_tool_name',
+  errorType: 'error_type',
+  tokenType: 'gen_ai_token_type',
+  outcome: 'outcome',
+  side: 'side',
+  reason: 'reason',
+  protocol: 'protocol',
+  verdict: 'verdict',
+  rule: 'rule',
+} as const;
+export type LabelName = (typeof LABEL)[keyof typeof LABEL];
+
+/** Bucket boundaries the MCP conventions recommend for operation durations (seconds). */
+export const MCP_DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+/** Bucket boundaries the GenAI conventions recommend for token usage. */
+export const TOKEN_USAGE_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+/** Task durations span seconds to an hour. */
+export const TASK_DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+export const COMMIT_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  readonly labels: readonly LabelName[];
+  readonly buckets?: readonly number[];
+}
+
+const define = <const T extends MetricDefinition>(definition: T): T => definition;
+
+export const METRICS = {
+  // OpenTelemetry MCP conventions: mcp.server.operation.duration, mcp.client.operation.duration.
+  serverOperationDuration: define({
+    name: 'mcp_server_operation_duration_seconds',
+    type: 'histogram',
+    help: 'MCP request duration as observed on the receiver, from the time it was received until the result was sent.',
+    labels: [LABEL.serviceName, LABEL.method, LABEL.tool, LABEL.errorType],
+    buckets: MCP_DURATION_BUCKETS,
+  }),
+  clientOperationDuration: define({
+    name: 'mcp_client_operation_duration_seconds',
+    type: 'histogram',
+    help: 'MCP request duration as observed on the sender, from the time it was sent until the response was received.',
+    labels: [LABEL.serviceName, LABEL.method, LABEL.tool, LABEL.errorType],
+    buckets: MCP_DURATION_BUCKETS,
+  }),
+  // OpenTelemetry GenAI conventions: gen_ai.client.token.usage.
+  tokenUsage: define({
+    name: 'gen_ai_client_token_usage',
+    type: 'histogram',
+    help: 'Number of input and output tokens used, per span that reports usage.',
+    labels: [LABEL.serviceName, LABEL.tokenType],
+    buckets: TOKEN_USAGE_BUCKETS,
+  }),
+
+  // Agent tasks (counted when a task settles: no new span for the configured idle time).
+  tasks: define({
+    name: 'mcpscope_tasks_total',
+    type: 'counter',
+    help: 'Agent tasks settled, by outcome (success, recovered, failed).',
+    labels: [LABEL.outcome],
+  }),
+  taskDuration: define({
+    name: 'mcpscope_task_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of settled agent tasks, from first span start to last span end.',
+    labels: [LABEL.outcome],
+    buckets: TASK_DURATION_BUCKETS,
+  }),
+  taskTokens: define({
+    name: 'mcpscope_task_tokens',
+    type: 'histogram',
+    help: 'LLM tokens used per settled agent task, by token type (input, output).',
+    labels: [LABEL.tokenType],
+    buckets: TOKEN_USAGE_BUCKETS,
+  }),
+  taskRetries: define({
+    name: 'mcpscope_task_retries',
+    type: 'histogram',
+    help: 'Tool-call retries per settled agent task.',
+    labels: [],
+    buckets: [0, 1, 2, 3, 5, 10, 20, 50],
+  }),
+  toolCallRetries: define({
+    name: 'mcpscope_tool_call_retries_total',
+    type: 'counter',
+    help: 'Tool calls that repeat an earlier failed call in the same task (same caller, tool and arguments).',
+    labels: [LABEL.serviceName, LABEL.tool],
+  }),
+  taskFeedback: define({
+    name: 'mcpscope_task_feedback_total',
+    type: 'counter',
+    help: 'Verdicts recorded on tasks ("was the result correct?"), by verdict (correct, incorrect).',
+    labels: [LABEL.verdict],
+  }),
+
+  // Auth.
+  authFailures: define({
+    name: 'mcpscope_auth_failures_total',
+    type: 'counter',
+    help: 'Authentication and authorization failures, by service, side (server, client, collector) and reason.',
+    labels: [LABEL.serviceName, LABEL.side, LABEL.reason],
+  }),
+  tokenRefreshes: define({
+    name: 'mcpscope_auth_token_refreshes_total',
+    type: 'counter',
+    help: 'OAuth token refreshes attempted by MCP clients, by outcome (success, failure).',
+    labels: [LABEL.serviceName, LABEL.outcome],
+  }),
+
+  // The collector's own health.
+  spansReceived: define({
+    name: 'mcpscope_collector_spans_received_total',
+    type: 'counter',
+    help: 'Spans received in accepted OTLP requests, by protocol (grpc, http_protobuf, http_json).',
+    labels: [LABEL.protocol],
+  }),
+  spansCommitted: define({
+    name: 'mcpscope_collector_spans_committed_total',
+    type: 'counter',
+    help: 'Spans committed to storage (duplicate deliveries included once).',
+    labels: [],
+  }),
+  duplicateSpans: define({
+    name: 'mcpscope_collector_duplicate_spans_total',
+    type: 'counter',
+    help: 'Spans delivered again after they were already stored (exporter retries); not double-counted.',
+    labels: [],
+  }),
+  requestsRejected: define({
+    name: 'mcpscope_collector_requests_rejected_total',
+    type: 'counter',
+    help: 'OTLP and API requests rejected, by protocol and reason (unauthenticated, malformed, too_large, unsupported_media_type, overloaded, invalid, limit_exceeded).',
+    labels: [LABEL.protocol, LABEL.reason],
+  }),
+  spansDropped: define({
+    name: 'mcpscope_collector_spans_dropped_total',
+    type: 'counter',
+    help: 'Spans accepted but not stored, by reason. Should stay at zero.',
+    labels: [LABEL.reason],
+  }),
+  queueDepth: define({
+    name: 'mcpscope_collector_queue_depth',
+    type: 'gauge',
+    help: 'Spans waiting to be committed.',
+    labels: [],
+  }),
+  queueCapacity: define({
+    name: 'mcpscope_collector_queue_capacity',
+    type: 'gauge',
+    help: 'Spans the ingest queue holds before it answers with a retryable overload status.',
+    labels: [],
+  }),
+  commitDuration: define({
+    name: 'mcpscope_collector_commit_duration_seconds',
+    type: 'histogram',
+    help: 'Time to commit one batch of spans to storage.',
+    labels: [],
+    buckets: COMMIT_DURATION_BUCKETS,
+  }),
+  redactions: define({
+    name: 'mcpscope_collector_redactions_total',
+    type: 'counter',
+    help: 'Values the collector replaced because they looked like secrets, by rule.',
+    labels: [LABEL.rule],
+  }),
+  forwardedSpans: define({
+    name: 'mcpscope_collector_forwarded_spans_total',
+    type: 'counter',
+    help: 'Redacted spans forwarded to the downstream OTLP endpoint, by outcome (success, failure).',
+    labels: [LABEL.outcome],
+  }),
+} as const;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Value a label takes when the distinct-value cap for a service is reached. */
+export const OVERFLOW_LABEL_VALUE = '_other';
+/** Value of `error_type` on successful operations (Prometheus has no absent label in a series key). */
+export const NO_ERROR_LABEL_VALUE = '';

@@ -1,0 +1,107 @@
+/**
+ * Attribute names and values of the OpenTelemetry MCP and GenAI semantic conventions, plus the few
+ * `mcpscope.*` extensions. The npm constants for MCP are marked as moved to the GenAI conventions
+ * repository (which ships no package), so the strings live here; every other package imports them
+ * from this module so a rename is a compile error, never a silently empty panel.
+ */
+
+export const ATTR_MCP_METHOD_NAME = 'mcp.method.name';
+export const ATTR_MCP_SESSION_ID = 'mcp.session.id';
+export const ATTR_MCP_PROTOCOL_VERSION = 'mcp.protocol.version';
+export const ATTR_MCP_RESOURCE_URI = 'mcp.resource.uri';
+
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
+export const ATTR_GEN_AI_PROMPT_NAME = 'gen_ai.prompt.name';
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
+export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = 'gen_ai.tool.call.arguments';
+export const ATTR_GEN_AI_TOOL_CALL_RESULT = 'gen_ai.tool.call.result';
+export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
+export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
+export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
+
+export const ATTR_JSONRPC_REQUEST_ID = 'jsonrpc.request.id';
+export const ATTR_JSONRPC_PROTOCOL_VERSION = 'jsonrpc.protocol.version';
+export const ATTR_RPC_RESPONSE_STATUS_CODE = 'rpc.response.status_code';
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_NETWORK_TRANSPORT = 'network.transport';
+export const ATTR_NETWORK_PROTOCOL_NAME = 'network.protocol.name';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+export const ATTR_CLIENT_ADDRESS = 'client.address';
+export const ATTR_CLIENT_PORT = 'client.port';
+export const ATTR_SERVICE_NAME = 'service.name';
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+
+/** `gen_ai.operation.name` value for tool calls (and only for them). */
+export const GEN_AI_OPERATION_EXECUTE_TOOL = 'execute_tool';
+/** `error.type` when a `tools/call` result carries `isError: true`. */
+export const ERROR_TYPE_TOOL_ERROR = 'tool_error';
+/** `error.type` when the request did not complete in time. */
+export const ERROR_TYPE_TIMEOUT = 'timeout';
+export const NETWORK_TRANSPORT_PIPE = 'pipe';
+export const NETWORK_TRANSPORT_TCP = 'tcp';
+
+/** Token-usage attributes other instrumentations emit, read by the collector as aliases. */
+export const TOKEN_USAGE_INPUT_ALIASES = [
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  'gen_ai.usage.prompt_tokens',
+  'llm.token_count.prompt',
+  'llm.usage.prompt_tokens',
+  'ai.usage.promptTokens',
+  'ai.usage.inputTokens',
+] as const;
+export const TOKEN_USAGE_OUTPUT_ALIASES = [
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  'gen_ai.usage.completion_tokens',
+  'llm.token_count.completion',
+  'llm.usage.completion_tokens',
+  'ai.usage.completionTokens',
+  'ai.usage.outputTokens',
+] as const;
+
+// mcpscope extensions: only what the conventions lack.
+/** HMAC-SHA256 (hex, 32 chars) of the canonical JSON of the raw arguments: retries without values. */
+export const ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT = 'mcpscope.arguments.fingerprint';
+/** How many values redaction replaced in this span's recorded attributes. */
+export const ATTR_MCPSCOPE_REDACTED_COUNT = 'mcpscope.redaction.count';
+/** Explicit agent task id; travels in W3C baggage under the same key. */
+export const ATTR_MCPSCOPE_TASK_ID = 'mcpscope.task.id';
+export const BAGGAGE_MCPSCOPE_TASK_ID = ATTR_MCPSCOPE_TASK_ID;
+/** Auth outcome on an auth span: `success` or `failure`. */
+export const ATTR_MCPSCOPE_AUTH_OUTCOME = 'mcpscope.auth.outcome';
+/** Auth reason, one of {@link AUTH_REASONS}. */
+export const ATTR_MCPSCOPE_AUTH_REASON = 'mcpscope.auth.reason';
+/** Which side observed the auth event: `server`, `client` or `collector`. */
+export const ATTR_MCPSCOPE_AUTH_SIDE = 'mcpscope.auth.side';
+/** Size in bytes of the serialized result (the result itself is never recorded). */
+export const ATTR_MCPSCOPE_RESULT_SIZE = 'mcpscope.result.size';
+/** Content types present in a tool result, e.g. `["text","image"]`. */
+export const ATTR_MCPSCOPE_RESULT_CONTENT_TYPES = 'mcpscope.result.content_types';
+/** Evaluator verdict on a task: `correct` or `incorrect`, with an optional note. */
+export const ATTR_MCPSCOPE_FEEDBACK_VERDICT = 'mcpscope.feedback.verdict';
+export const ATTR_MCPSCOPE_FEEDBACK_NOTE = 'mcpscope.feedback.note';
+
+/** Span name of auth events (an auth span has no MCP method). */
+export const AUTH_SPAN_NAME = 'mcpscope.auth';
+
+export const AUTH_OUTCOMES = ['success', 'failure'] as const;
+export type AuthOutcome = (typeof AUTH_OUTCOMES)[number];
+
+export const AUTH_SIDES = ['server', 'client', 'collector'] as const;
+export type AuthSide = (typeof AUTH_SIDES)[number];
+
+/**
+ * The documented, closed set of auth reasons. Alerts and dashboards group by these values, so a
+ * new reason is a deliberate change here, never free text from an error message.
+ */
+export const AUTH_REASONS = [
+  'missing_token', // no credentials presented
+  'invalid_token', // malformed, bad signature, unknown key, wrong issuer or audience
+  'expired_token', // token past its expiry
+  'insufficient_scope', // valid token, not allowed to do this (403)
+  'refresh_failed', // client could not refresh its token
+  'token_refreshed', // client refreshed its token (outcome success)
+  'unauthorized', // a 401 answer with no finer reason
+  'other',
+] as const;
+export type AuthReason = (typeof AUTH_REASONS)[number];
