@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
+} from '@opentelemetry/instrumentation';
+import { observeHttpAuth } from './auth-events.js';
+import { McpTelemetry } from './mcp-telemetry.js';
+import {
+  isProtocolPrototype,
+  patchProtocolPrototype,
+  setActiveTelemetry,
+  unpatchProtocolPrototype,
+} from './patch-protocol.js';
+import type { McpInstrumentationConfig } from './types.js';
+import { PACKAGE_NAME, PACKAGE_VERSION, SUPPORTED_SDK_VERSIONS } from './version.js';
+
+const SDK = '@modelcontextprotocol/sdk';
+const CJS_PROTOCOL = 'dist/cjs/shared/protocol.js';
+const ESM_PROTOCOL = 'dist/esm/shared/protocol.js';
+const CJS_PROTOCOL_SUFFIX = `${sep}${join(SDK, CJS_PROTOCOL)}`;
+// One module cache serves every require function; this one also works where this file runs as ESM (tests).
+const nodeRequire = createRequire(join(process.cwd(), 'index.js'));
+const thisFile = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js');
+
+interface ProtocolModule {
+  Protocol?: { prototype: unknown };
+}
+
+/** Version check for SDK copies found on disk; the module hooks check their own range. */
+const satisfiesSupportedRange = (version: string): boolean => {
+  const [major, minor] = version.split('.').map(Number);
+  return major === 1 && minor !== undefined && minor >= 10;
+};
+
+/** SDK installations resolvable from this package, the working directory and the entry script. */
+const sdkRoots = (): string[] => {
+  const bases = [thisFile, join(process.cwd(), 'index.js')];
+  if (process.argv[1]) bases.push(resolve(process.argv[1]));
+  const roots = new Set<string>();
+  for (const base of bases) {
+    try {
+      const clientEntry = createRequire(base).resolve(`${SDK}/client/index.js`);
+      const marker = `${sep}dist${sep}cjs${sep}`;
+      const at = clientEntry.lastIndexOf(marker);
+      if (at > 0) roots.add(clientEntry.slice(0, at));
+    } catch {
+      // not resolvable from here
+    }
+  }
+  return [...roots].filter((root) => {
+    try {
+      const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+      return satisfiesSupportedRange(version);
+    } catch {
+      return false;
+    }
+  });
+};
+
+/**
+ * OpenTelemetry instrumentation for the MCP TypeScript SDK. Patches `Protocol.prototype` of every
+ * SDK copy it can reach: CommonJS builds through the standard require hook (also when they load
+ * later), ESM builds found beside the application, already-loaded copies directly. Anything else
+ * (a bundled or relocated SDK) is covered by `instrumentMcp(serverOrClient)`.
+ */
+export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
+  // `declare`d: the base constructor calls enable() before field initialisers would run.
+  declare private telemetry?: McpTelemetry;
+  declare private stopAuthObservers?: () => void;
+  declare private patchedPrototypes?: Set<object>;
+  declare private readyPromise?: Promise<void>;
+
+  /** Settles when the ESM copies of the SDK found at enable time are patched. Never rejects. */
+  get ready(): Promise<void> {
+    return this.readyPromise ?? Promise.resolve();
+  }
+
+  constructor(config: McpInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  protected override init() {
+    const protocolFile = new InstrumentationNodeModuleFile(
+      `${SDK}/${CJS_PROTOCOL}`,
+      [SUPPORTED_SDK_VERSIONS],
+      (moduleExports: ProtocolModule) => {
+        this.patchModule(moduleExports);
+        return moduleExports;
+      },
+      () => {},
+    );
+    return [
+      new InstrumentationNodeModuleDefinition(SDK, [SUPPORTED_SDK_VERSIONS], undefined, undefined, [
+        protocolFile,
+      ]),
+    ];
+  }
+
+  override setConfig(config: McpInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    if (this.telemetry) this.activate();
+  }
+
+  override enable(): void {
+    super.enable();
+    this.activate();
+    this.patchLoadedCommonJsCopies();
+    // A CommonJS entry point loads the SDK's CommonJS build; importing the ESM build would only cost start-up.
+    if (nodeRequire.main === undefined) this.readyPromise = this.patchEsmCopies();
+    if (this.getConfig().observeHttpAuth !== false && !this.stopAuthObservers) {
+      this.stopAuthObservers = observeHttpAuth();
+    }
+  }
+
+  override disable(): void {
+    super.disable();
+    setActiveTelemetry(undefined);
+    this.telemetry = undefined;
+    this.stopAuthObservers?.();
+    this.stopAuthObservers = undefined;
+    for (const proto of this.patchedPrototypes ?? []) {
+      if (isProtocolPrototype(proto)) unpatchProtocolPrototype(proto);
+    }
+    this.patchedPrototypes?.clear();
+  }
+
+  /** Patches the SDK copy behind one client or server instance (see `instrumentMcp`). */
+  patchPrototype(proto: object): void {
+    if (!isProtocolPrototype(proto)) return;
+    patchProtocolPrototype(proto);
+    (this.patchedPrototypes ??= new Set()).add(proto);
+  }
+
+  private activate(): void {
+    this.telemetry = new McpTelemetry(() => this.tracer, this.getConfig());
+    setActiveTelemetry(this.telemetry);
+  }
+
+  private patchModule(moduleExports: ProtocolModule | undefined): void {
+    const proto = moduleExports?.Protocol?.prototype;
+    if (proto) this.patchPrototype(proto);
+    else this._diag.warn('mcpscope: the MCP SDK protocol module has no Protocol class; nothing patched');
+  }
+
+  private patchLoadedCommonJsCopies(): void {
+    for (const [file, cached] of Object.entries(nodeRequire.cache)) {
+      if (file.endsWith(CJS_PROTOCOL_SUFFIX)) this.patchModule(cached?.exports as ProtocolModule);
+    }
+  }
+
+  private async patchEsmCopies(): Promise<void> {
+    for (const root of sdkRoots()) {
+      try {
+        const esm = (await import(pathToFileURL(join(root, ESM_PROTOCOL)).href)) as ProtocolModule;
+        this.patchModule(esm);
+      } catch (error) {
+        this._diag.debug(`mcpscope: no ESM build of the MCP SDK at ${dirname(root)}`, error);
+      }
+    }
+  }
+}

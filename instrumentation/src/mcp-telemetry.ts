@@ -1,0 +1,383 @@
+import {
+  context,
+  diag,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { createArgumentsFingerprinter } from './arguments-fingerprint.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_REDACTED_COUNT,
+  ATTR_MCPSCOPE_RESULT_CONTENT_TYPES,
+  ATTR_MCPSCOPE_RESULT_SIZE,
+  ATTR_MCPSCOPE_TASK_ID,
+  ATTR_MCP_SESSION_ID,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  BAGGAGE_MCPSCOPE_TASK_ID,
+  ERROR_TYPE_TOOL_ERROR,
+} from './conventions.js';
+import {
+  classifyHandlerError,
+  classifyRequestError,
+  type ErrorClassification,
+} from './error-classification.js';
+import { createRedactor, type Redactor } from './redaction/index.js';
+import {
+  methodAttributes,
+  requestTarget,
+  spanName,
+  transportAttributes,
+  type McpMessage,
+} from './request-attributes.js';
+import type { McpInstrumentationConfig, McpRequestInfo } from './types.js';
+
+/** What the instrumentation reads from an SDK `Protocol` instance (client or server). */
+export interface ProtocolLike {
+  transport?: unknown;
+  _requestMessageId?: unknown;
+}
+
+export type RequestHandler = (request: McpMessage & { id?: unknown }, extra: HandlerExtra) => unknown;
+interface HandlerExtra {
+  sessionId?: string;
+  requestId?: unknown;
+}
+
+const MAX_STATUS_MESSAGE = 256;
+const DEFAULT_MAX_ARGUMENTS_LENGTH = 4096;
+
+const metaGetter = {
+  keys: (carrier: Record<string, unknown>) => Object.keys(carrier),
+  get: (carrier: Record<string, unknown>, key: string) => {
+    const value = carrier[key];
+    return typeof value === 'string' ? value : undefined;
+  },
+};
+
+/** Negotiated protocol versions, learned from `initialize` results on either side. */
+const protocolVersions = new WeakMap<object, string>();
+
+const taskIdFrom = (ctx: Context): string | undefined =>
+  propagation.getBaggage(ctx)?.getEntry(BAGGAGE_MCPSCOPE_TASK_ID)?.value;
+
+/** Size in characters of what a tool result carries, and its content types; never the content itself. */
+const summariseToolResult = (result: { content?: unknown }): Attributes => {
+  if (!Array.isArray(result.content)) return {};
+  let size = 0;
+  const types = new Set<string>();
+  for (const item of result.content as Array<Record<string, unknown>>) {
+    if (item === null || typeof item !== 'object') continue;
+    if (typeof item.type === 'string') types.add(item.type);
+    for (const field of ['text', 'data', 'blob'] as const) {
+      const value = item[field];
+      if (typeof value === 'string') size += value.length;
+    }
+    const resource = item.resource as Record<string, unknown> | undefined;
+    if (resource && typeof resource.text === 'string') size += resource.text.length;
+    if (resource && typeof resource.blob === 'string') size += resource.blob.length;
+  }
+  return { [ATTR_MCPSCOPE_RESULT_SIZE]: size, [ATTR_MCPSCOPE_RESULT_CONTENT_TYPES]: [...types].sort() };
+};
+
+/**
+ * Turns MCP requests into spans. One instance per enabled instrumentation; the prototype patches look
+ * it up at call time, so a disabled instrumentation costs one branch per request.
+ */
+export class McpTelemetry {
+  readonly redactor: Redactor;
+  private readonly argumentsFingerprint: (args: unknown) => string;
+  private readonly captureArguments: boolean;
+  private readonly maxArgumentsLength: number;
+
+  constructor(
+    private readonly tracer: () => Tracer,
+    readonly config: McpInstrumentationConfig,
+  ) {
+    this.redactor = createRedactor({ rules: config.redactionRules ?? [] });
+    this.argumentsFingerprint = createArgumentsFingerprinter(
+      config.fingerprintKey ?? process.env.MCPSCOPE_FINGERPRINT_KEY,
+    );
+    this.captureArguments = (config.captureArguments ?? 'redacted') !== 'off';
+    this.maxArgumentsLength = config.maxArgumentsLength ?? DEFAULT_MAX_ARGUMENTS_LENGTH;
+  }
+
+  get notificationsEnabled(): boolean {
+    return this.config.notifications !== false;
+  }
+
+  /** Sender side: a CLIENT span around `Protocol.request`, with trace context injected into a copy of `params._meta`. */
+  traceRequest<T>(
+    protocol: ProtocolLike,
+    request: McpMessage,
+    send: (request: McpMessage) => Promise<T>,
+  ): Promise<T> {
+    let span: Span;
+    let outgoing: McpMessage;
+    let spanContext: Context;
+    try {
+      const parent = context.active();
+      const target = requestTarget(request);
+      span = this.tracer().startSpan(
+        spanName(request.method, target),
+        {
+          kind: SpanKind.CLIENT,
+          attributes: this.startAttributes(protocol, request, target, 'client', parent),
+        },
+        parent,
+      );
+      spanContext = trace.setSpan(parent, span);
+      outgoing = this.withTraceContext(request, spanContext);
+      this.runRequestHook(span, {
+        direction: 'client',
+        method: request.method,
+        target: target.tool ?? target.prompt,
+      });
+    } catch (error) {
+      diag.error('mcpscope: could not start a client span', error);
+      return send(request);
+    }
+    const pending = context.with(spanContext, () => send(outgoing));
+    const requestId = protocol._requestMessageId;
+    if (typeof requestId === 'number') span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId - 1));
+    return pending.then(
+      (result) => {
+        this.endWithResult(protocol, span, request.method, result);
+        return result;
+      },
+      (error: unknown) => {
+        this.endWithError(span, classifyRequestError(error));
+        throw error;
+      },
+    );
+  }
+
+  /** Receiver side: a SERVER span around a request handler, parented by the context in `params._meta`. */
+  traceHandler(
+    protocol: ProtocolLike,
+    handler: RequestHandler,
+    thisArg: unknown,
+    request: Parameters<RequestHandler>[0],
+    extra: Parameters<RequestHandler>[1],
+  ): unknown {
+    {
+      let span: Span;
+      let spanContext: Context;
+      try {
+        const ambient = context.active();
+        const parent = this.parentFromMeta(request, ambient);
+        const target = requestTarget(request);
+        const links: Link[] = [];
+        const ambientSpan = trace.getSpan(ambient);
+        if (parent !== ambient && ambientSpan) links.push({ context: ambientSpan.spanContext() });
+        const attributes = this.startAttributes(protocol, request, target, 'server', parent);
+        if (request.id !== undefined && request.id !== null)
+          attributes[ATTR_JSONRPC_REQUEST_ID] = String(request.id);
+        if (typeof extra?.sessionId === 'string') attributes[ATTR_MCP_SESSION_ID] = extra.sessionId;
+        span = this.tracer().startSpan(
+          spanName(request.method, target),
+          { kind: SpanKind.SERVER, attributes, links },
+          parent,
+        );
+        spanContext = trace.setSpan(parent, span);
+        this.runRequestHook(span, {
+          direction: 'server',
+          method: request.method,
+          target: target.tool ?? target.prompt,
+        });
+      } catch (error) {
+        diag.error('mcpscope: could not start a server span', error);
+        return handler.call(thisArg, request, extra);
+      }
+      let outcome: unknown;
+      try {
+        outcome = context.with(spanContext, () => handler.call(thisArg, request, extra));
+      } catch (error) {
+        this.endWithError(span, classifyHandlerError(error));
+        throw error;
+      }
+      return Promise.resolve(outcome).then(
+        (result) => {
+          this.endWithResult(protocol, span, request.method, result);
+          return result;
+        },
+        (error: unknown) => {
+          this.endWithError(span, classifyHandlerError(error));
+          throw error;
+        },
+      );
+    }
+  }
+
+  /** A request nobody handles: the SDK answers Method not found before any handler runs. */
+  recordUnhandledRequest(protocol: ProtocolLike, request: McpMessage & { id?: unknown }): void {
+    try {
+      const parent = this.parentFromMeta(request, context.active());
+      const target = requestTarget(request);
+      const attributes = this.startAttributes(protocol, request, target, 'server', parent);
+      if (request.id !== undefined && request.id !== null)
+        attributes[ATTR_JSONRPC_REQUEST_ID] = String(request.id);
+      const span = this.tracer().startSpan(
+        spanName(request.method, target),
+        { kind: SpanKind.SERVER, attributes },
+        parent,
+      );
+      this.endWithError(span, { errorType: '-32601', statusCode: '-32601', message: 'Method not found' });
+    } catch (error) {
+      diag.error('mcpscope: could not record an unhandled request', error);
+    }
+  }
+
+  /** Sender side of a notification: a CLIENT span; trace context travels in a copy of `params._meta`. */
+  traceNotification(
+    protocol: ProtocolLike,
+    notification: McpMessage,
+    send: (notification: McpMessage) => Promise<void>,
+  ): Promise<void> {
+    let span: Span;
+    let outgoing: McpMessage;
+    try {
+      const parent = context.active();
+      const target = requestTarget(notification);
+      span = this.tracer().startSpan(
+        spanName(notification.method, target),
+        {
+          kind: SpanKind.CLIENT,
+          attributes: this.startAttributes(protocol, notification, target, 'client', parent),
+        },
+        parent,
+      );
+      outgoing = this.withTraceContext(notification, trace.setSpan(parent, span));
+    } catch (error) {
+      diag.error('mcpscope: could not start a notification span', error);
+      return send(notification);
+    }
+    return send(outgoing).then(
+      () => span.end(),
+      (error: unknown) => {
+        this.endWithError(span, classifyRequestError(error));
+        throw error;
+      },
+    );
+  }
+
+  /** Receiver side of a notification: an instant SERVER span, so notifications are at least counted. */
+  recordNotificationReceived(protocol: ProtocolLike, notification: McpMessage): void {
+    try {
+      const parent = this.parentFromMeta(notification, context.active());
+      const target = requestTarget(notification);
+      this.tracer()
+        .startSpan(
+          spanName(notification.method, target),
+          {
+            kind: SpanKind.SERVER,
+            attributes: this.startAttributes(protocol, notification, target, 'server', parent),
+          },
+          parent,
+        )
+        .end();
+    } catch (error) {
+      diag.error('mcpscope: could not record a notification', error);
+    }
+  }
+
+  private startAttributes(
+    protocol: ProtocolLike,
+    message: McpMessage,
+    target: ReturnType<typeof requestTarget>,
+    direction: 'client' | 'server',
+    parent: Context,
+  ): Attributes {
+    const attributes: Attributes = {
+      ...methodAttributes(message.method, target, (uri) => this.redactor.redactString(uri).value),
+      ...transportAttributes(protocol.transport, direction, protocolVersions.get(protocol)),
+    };
+    const taskId = taskIdFrom(parent);
+    if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
+    if (message.method === 'tools/call') this.addArguments(attributes, message.params?.arguments);
+    return attributes;
+  }
+
+  private addArguments(attributes: Attributes, args: unknown): void {
+    attributes[ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT] = this.argumentsFingerprint(args);
+    if (!this.captureArguments || args === undefined) return;
+    const redacted = this.redactor.redactValue(args);
+    let json = JSON.stringify(redacted.value) ?? 'null';
+    if (json.length > this.maxArgumentsLength) json = `${json.slice(0, this.maxArgumentsLength)}[TRUNCATED]`;
+    attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = json;
+    attributes[ATTR_MCPSCOPE_REDACTED_COUNT] = redacted.count;
+  }
+
+  private parentFromMeta(message: McpMessage, ambient: Context): Context {
+    const meta = message.params?._meta;
+    if (!meta || typeof meta !== 'object' || typeof meta.traceparent !== 'string') {
+      return ambient;
+    }
+    return propagation.extract(ambient, meta, metaGetter);
+  }
+
+  private withTraceContext(message: McpMessage, spanContext: Context): McpMessage {
+    const meta: Record<string, unknown> = { ...(message.params?._meta ?? {}) };
+    propagation.inject(spanContext, meta);
+    return { ...message, params: { ...(message.params ?? {}), _meta: meta } };
+  }
+
+  private endWithResult(protocol: ProtocolLike, span: Span, method: string, result: unknown): void {
+    try {
+      const value = (result ?? {}) as { isError?: unknown; protocolVersion?: unknown; content?: unknown };
+      if (method === 'initialize' && typeof value.protocolVersion === 'string') {
+        protocolVersions.set(protocol, value.protocolVersion);
+      }
+      if (method === 'tools/call') {
+        span.setAttributes(summariseToolResult(value));
+        if (value.isError === true) {
+          // The result text is the tool's business and may hold anything: it never becomes the status.
+          span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_TOOL_ERROR);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      }
+    } catch (error) {
+      diag.error('mcpscope: could not record a result', error);
+    } finally {
+      span.end();
+    }
+  }
+
+  private endWithError(span: Span, classification: ErrorClassification): void {
+    try {
+      span.setAttribute(ATTR_ERROR_TYPE, classification.errorType);
+      if (classification.statusCode !== undefined) {
+        span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, classification.statusCode);
+      }
+      if (classification.httpStatusCode !== undefined) {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, classification.httpStatusCode);
+      }
+      const message = this.redactor.redactString(classification.message).value.slice(0, MAX_STATUS_MESSAGE);
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+    } catch (error) {
+      diag.error('mcpscope: could not record an error', error);
+    } finally {
+      span.end();
+    }
+  }
+
+  private runRequestHook(span: Span, info: McpRequestInfo): void {
+    const hook = this.config.requestHook;
+    if (!hook) return;
+    try {
+      hook(span, info);
+    } catch (error) {
+      diag.error('mcpscope: requestHook threw', error);
+    }
+  }
+}

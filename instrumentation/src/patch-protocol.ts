@@ -1,0 +1,150 @@
+import { diag } from '@opentelemetry/api';
+import type { McpTelemetry, ProtocolLike, RequestHandler } from './mcp-telemetry.js';
+import type { McpMessage } from './request-attributes.js';
+
+/**
+ * The MCP SDK routes everything a client or server sends through `Protocol.prototype.request` and
+ * `notification`, and everything it receives through `_onrequest` and `_onnotification`. Patching
+ * those four methods of `Protocol.prototype` covers `Client`, `Server` and `McpServer`, whatever the
+ * transport, and handlers registered before or after the patch (they are wrapped when first used).
+ *
+ * A process can hold several copies of the SDK (its ESM and CommonJS builds, nested installs) and
+ * of this package; the state lives on `globalThis` under registered symbols so every copy agrees.
+ */
+
+const PATCHED = Symbol.for('mcpscope.protocol.patched');
+const ORIGINALS = Symbol.for('mcpscope.protocol.originals');
+const WRAPPED_HANDLER = Symbol.for('mcpscope.handler.wrapped');
+const ACTIVE = Symbol.for('mcpscope.telemetry.active');
+
+type Method = (this: ProtocolInternals, ...args: never[]) => unknown;
+interface ProtocolInternals extends ProtocolLike {
+  _requestHandlers?: Map<string, RequestHandler>;
+  fallbackRequestHandler?: RequestHandler;
+}
+interface ProtocolPrototype {
+  request: Method;
+  notification: Method;
+  _onrequest: Method;
+  _onnotification: Method;
+  [PATCHED]?: true;
+  [ORIGINALS]?: Record<string, Method>;
+}
+
+const globals = globalThis as unknown as { [ACTIVE]?: McpTelemetry };
+
+/** The telemetry the patches report to; undefined turns them into pass-throughs. */
+export const setActiveTelemetry = (telemetry: McpTelemetry | undefined): void => {
+  globals[ACTIVE] = telemetry;
+};
+export const activeTelemetry = (): McpTelemetry | undefined => globals[ACTIVE];
+
+export const isProtocolPrototype = (candidate: unknown): candidate is ProtocolPrototype => {
+  if (candidate === null || typeof candidate !== 'object') return false;
+  const proto = candidate as Partial<ProtocolPrototype>;
+  return (
+    Object.prototype.hasOwnProperty.call(proto, 'request') &&
+    typeof proto.request === 'function' &&
+    typeof proto.notification === 'function' &&
+    typeof proto._onrequest === 'function' &&
+    typeof proto._onnotification === 'function'
+  );
+};
+
+/** Finds `Protocol.prototype` on the prototype chain of a client or server instance. */
+export const findProtocolPrototype = (instance: object): ProtocolPrototype | undefined => {
+  for (let proto = Object.getPrototypeOf(instance); proto; proto = Object.getPrototypeOf(proto)) {
+    if (isProtocolPrototype(proto)) return proto;
+  }
+  return undefined;
+};
+
+/** Wraps a handler once; the wrapper asks for the active telemetry per call, so disabling works on wrapped handlers too. */
+const wrapHandlerOnce = (protocol: ProtocolInternals, handler: RequestHandler): RequestHandler => {
+  if ((handler as { [WRAPPED_HANDLER]?: true })[WRAPPED_HANDLER]) return handler;
+  const wrapped: RequestHandler = function mcpscopeTracedHandler(this: unknown, request, extra) {
+    const telemetry = activeTelemetry();
+    if (!telemetry) return handler.call(this, request, extra);
+    return telemetry.traceHandler(protocol, handler, this, request, extra);
+  };
+  Object.defineProperty(wrapped, WRAPPED_HANDLER, { value: true });
+  return wrapped;
+};
+
+export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
+  if (proto[PATCHED]) return false;
+  const original = {
+    request: proto.request,
+    notification: proto.notification,
+    _onrequest: proto._onrequest,
+    _onnotification: proto._onnotification,
+  };
+
+  proto.request = function request(this: ProtocolInternals, ...args: unknown[]) {
+    const telemetry = activeTelemetry();
+    const [message, ...rest] = args as [McpMessage, ...unknown[]];
+    if (!telemetry || !message || typeof message.method !== 'string') {
+      return original.request.apply(this, args as never[]);
+    }
+    return telemetry.traceRequest(
+      this,
+      message,
+      (outgoing) => original.request.apply(this, [outgoing, ...rest] as never[]) as Promise<unknown>,
+    );
+  } as Method;
+
+  proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {
+    const telemetry = activeTelemetry();
+    const [message, ...rest] = args as [McpMessage, ...unknown[]];
+    if (!telemetry?.notificationsEnabled || !message || typeof message.method !== 'string') {
+      return original.notification.apply(this, args as never[]);
+    }
+    return telemetry.traceNotification(
+      this,
+      message,
+      (outgoing) => original.notification.apply(this, [outgoing, ...rest] as never[]) as Promise<void>,
+    );
+  } as Method;
+
+  proto._onrequest = function _onrequest(this: ProtocolInternals, ...args: unknown[]) {
+    const telemetry = activeTelemetry();
+    const request = args[0] as (McpMessage & { id?: unknown }) | undefined;
+    if (telemetry && request && typeof request.method === 'string') {
+      try {
+        const handlers = this._requestHandlers;
+        const handler = handlers?.get(request.method);
+        if (handler && handlers) {
+          handlers.set(request.method, wrapHandlerOnce(this, handler));
+        } else if (this.fallbackRequestHandler) {
+          this.fallbackRequestHandler = wrapHandlerOnce(this, this.fallbackRequestHandler);
+        } else {
+          telemetry.recordUnhandledRequest(this, request);
+        }
+      } catch (error) {
+        diag.error('mcpscope: could not wrap a request handler', error);
+      }
+    }
+    return original._onrequest.apply(this, args as never[]);
+  } as Method;
+
+  proto._onnotification = function _onnotification(this: ProtocolInternals, ...args: unknown[]) {
+    const telemetry = activeTelemetry();
+    const notification = args[0] as McpMessage | undefined;
+    if (telemetry?.notificationsEnabled && notification && typeof notification.method === 'string') {
+      telemetry.recordNotificationReceived(this, notification);
+    }
+    return original._onnotification.apply(this, args as never[]);
+  } as Method;
+
+  Object.defineProperty(proto, ORIGINALS, { value: original, configurable: true });
+  Object.defineProperty(proto, PATCHED, { value: true, configurable: true });
+  return true;
+};
+
+export const unpatchProtocolPrototype = (proto: ProtocolPrototype): void => {
+  const original = proto[ORIGINALS];
+  if (!proto[PATCHED] || !original) return;
+  Object.assign(proto, original);
+  delete proto[ORIGINALS];
+  delete proto[PATCHED];
+};

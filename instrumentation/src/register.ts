@@ -1,0 +1,96 @@
+/**
+ * The one import: `import '@mcpscope/instrumentation/register'` (ESM), `require(...)` (CommonJS) or
+ * `node --import @mcpscope/instrumentation/register app.js`.
+ *
+ * Starts the OpenTelemetry Node SDK with the OTLP/gRPC trace exporter and the MCP instrumentation,
+ * configured by the standard `OTEL_*` variables; when the process already registered a tracer
+ * provider it only adds the instrumentation. Writes nothing to stdout: a stdio MCP server's stdout
+ * is its protocol channel.
+ */
+import { diag, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { envDetector, hostDetector } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { McpInstrumentation } from './instrumentation.js';
+import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
+import { TaskIdSpanProcessor } from './task-context.js';
+import type { McpInstrumentationConfig } from './types.js';
+
+const STARTED = Symbol.for('mcpscope.register.started');
+const globals = globalThis as unknown as { [STARTED]?: Promise<void> };
+
+const configFromEnv = (env: NodeJS.ProcessEnv): McpInstrumentationConfig => ({
+  captureArguments: env.MCPSCOPE_CAPTURE_ARGUMENTS === 'off' ? 'off' : 'redacted',
+  notifications: env.MCPSCOPE_NOTIFICATIONS !== 'off',
+  observeHttpAuth: env.MCPSCOPE_OBSERVE_HTTP_AUTH !== 'off',
+});
+
+const hasRegisteredTracerProvider = (): boolean => {
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate.constructor.name !== 'NoopTracerProvider';
+};
+
+/** The exporter to use, or undefined to let the SDK follow `OTEL_TRACES_EXPORTER` / the OTLP protocol variables. */
+const traceExporterFromEnv = (env: NodeJS.ProcessEnv) => {
+  const exporters = env.OTEL_TRACES_EXPORTER?.trim();
+  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim();
+  if (exporters && exporters !== 'otlp') return undefined;
+  if (protocol && protocol !== 'grpc') return undefined;
+  return new OTLPTraceExporter();
+};
+
+const flushOnExit = (sdk: NodeSDK): void => {
+  let shutdown: Promise<void> | undefined;
+  const stop = () =>
+    (shutdown ??= sdk.shutdown().catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)));
+  // The event loop emptied: flush what is batched before the process ends.
+  process.once('beforeExit', () => void stop());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const onSignal = () => {
+      // When the application handles the signal itself, flush and leave the exit to it.
+      const othersListen = process.listenerCount(signal) > 0;
+      void stop().finally(() => {
+        if (!othersListen) process.kill(process.pid, signal);
+      });
+    };
+    process.once(signal, onSignal);
+  }
+};
+
+const start = (): Promise<void> => {
+  const env = process.env;
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return Promise.resolve();
+  const logLevel = diagLogLevelFromEnv(env.OTEL_LOG_LEVEL);
+  const logger = createStderrDiagLogger();
+  diag.setLogger(logger, { logLevel, suppressOverrideMessage: true });
+
+  const instrumentation = new McpInstrumentation(configFromEnv(env));
+  try {
+    if (hasRegisteredTracerProvider()) {
+      registerInstrumentations({ instrumentations: [instrumentation] });
+      return instrumentation.ready;
+    }
+    const exporter = traceExporterFromEnv(env);
+    const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
+    if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
+    const sdk = new NodeSDK({
+      ...(exporter ? { spanProcessors } : {}),
+      instrumentations: [instrumentation],
+      // No process detector: command lines can carry credentials.
+      resourceDetectors: [envDetector, hostDetector],
+    });
+    // NodeSDK installs a console logger when OTEL_LOG_LEVEL is set; console.info would reach stdout.
+    diag.setLogger(logger, { logLevel, suppressOverrideMessage: true });
+    sdk.start();
+    flushOnExit(sdk);
+  } catch (error) {
+    diag.error('mcpscope: could not start OpenTelemetry; the application runs uninstrumented', error);
+  }
+  return instrumentation.ready;
+};
+
+/** Settles once instrumentation is in place (ESM copies of the SDK patched). Never rejects. */
+export const ready: Promise<void> = (globals[STARTED] ??= start());
