@@ -1,0 +1,23 @@
+export { agentTasksDashboard } from './agent-tasks.js';
+export {
+  allDashboards,
+  expandGrafanaVariables,
+  listPanelQueries,
+  panelsOf,
+  variablesOf,
+  type PanelQueryRef,
+} from './all-dashboards.js';
+export { authDashboard } from './auth.js';
+export { collectorHealthDashboard } from './collector-health.js';
+export { defaultDashboardsConfig, type DashboardsConfig } from './config.js';
+export type { DashboardJson } from './dashboard-frame.js';
+export { lintDashboards, type LintProblem } from './lint/dashboard-lint.js';
+export { mcpOverviewDashboard } from './mcp-overview.js';
+export {
+  dashboardProvisioning,
+  datasourceProvisioning,
+  defaultGrafanaProvisioningConfig,
+  type GrafanaProvisioningConfig,
+} from './provisioning.js';
+export { renderDashboardFiles, type GeneratedFile } from './render.js';
+export { toolDrilldownDashboard } from './tool-drilldown.js';
