@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { TASK_OUTCOMES } from '../rollup/index.js';
+import { ApiError } from './api-error.js';
+
+/** ISO 8601 date-time or Unix milliseconds, as Unix milliseconds. */
+const instant = z
+  .string()
+  .transform((value, context) => {
+    const ms = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
+    if (Number.isNaN(ms)) {
+      context.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'expected an ISO 8601 date-time or Unix milliseconds',
+      });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .optional();
+
+const label = z.string().min(1).max(256).optional();
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `expected an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, `expected an integer from ${min} to ${max}`)
+        .max(max, `expected an integer from ${min} to ${max}`),
+    );
+
+export const timeRangeQuery = z.object({ from: instant, to: instant });
+
+export const taskListQuery = timeRangeQuery.extend({
+  outcome: z.enum(TASK_OUTCOMES as ['success', 'recovered', 'failed']).optional(),
+  service: label,
+  tool: label,
+  limit: integer(1, 1000).optional(),
+  cursor: z.string().max(512).optional(),
+  offset: integer(0, 1_000_000).optional(),
+});
+
+export const feedbackBody = z.object({
+  verdict: z.enum(['correct', 'incorrect']),
+  note: z.string().max(2000).optional(),
+});
+
+/** Parses query parameters; a bad one is a 400 naming the parameter and what it expected, never its value. */
+export const parseQuery = <T extends z.ZodTypeAny>(schema: T, query: Record<string, string>): z.output<T> => {
+  const result = schema.safeParse(query);
+  if (result.success) return result.data as z.output<T>;
+  const issue = result.error.issues[0];
+  const parameter = String(issue?.path[0] ?? 'query');
+  const expected =
+    issue?.code === 'invalid_enum_value'
+      ? `expected one of ${issue.options.join(', ')}`
+      : (issue?.message ?? 'invalid');
+  throw new ApiError(400, 'invalid_parameter', `invalid query parameter "${parameter}": ${expected}`);
+};
+
+interface TaskCursor {
+  startNs: bigint;
+  taskId: string;
+}
+
+export const encodeCursor = ({ startNs, taskId }: TaskCursor): string =>
+  Buffer.from(JSON.stringify([startNs.toString(), taskId])).toString('base64url');
+
+export const decodeCursor = (cursor: string): TaskCursor => {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(decoded) &&
+      decoded.length === 2 &&
+      typeof decoded[0] === 'string' &&
+      typeof decoded[1] === 'string' &&
+      /^-?\d{1,20}$/.test(decoded[0])
+    ) {
+      return { startNs: BigInt(decoded[0]), taskId: decoded[1] };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw new ApiError(
+    400,
+    'invalid_parameter',
+    'invalid query parameter "cursor": expected a cursor from a previous page',
+  );
+};

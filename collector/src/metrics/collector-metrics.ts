@@ -1,0 +1,222 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AUTH_REASONS,
+  AUTH_SIDES,
+  type AuthReason,
+  type AuthSide,
+} from '@mcpscope/instrumentation/conventions';
+import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
+import type { SpanRecord } from '../model/span.js';
+import { spanFacts, type SpanFacts, type TaskOutcome, type TaskRollup } from '../rollup/index.js';
+import type { CommitResult } from '../store/types.js';
+import { METRICS, NO_ERROR_LABEL_VALUE, type MetricDefinition, type MetricKey } from './names.js';
+import { ToolLabelCap } from './tool-label-cap.js';
+
+export interface CollectorMetricsOptions {
+  /** Distinct tool names per service kept as label values; the rest become `_other`. */
+  maxToolsPerService?: number;
+  /** A task counts as settled (and is counted by outcome) after this long without a new span. */
+  taskSettleSeconds?: number;
+  /** Process metrics (CPU, memory, event-loop lag) from prom-client. */
+  defaultMetrics?: boolean;
+  now?: () => number;
+}
+
+/** Service name on auth failures the collector itself observed. */
+export const COLLECTOR_SERVICE_NAME = 'mcpscope-collector';
+
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+
+const build = (registry: Registry, definition: MetricDefinition): AnyMetric => {
+  const common = {
+    name: definition.name,
+    help: definition.help,
+    labelNames: [...definition.labels],
+    registers: [registry],
+  };
+  if (definition.type === 'counter') return new Counter(common);
+  if (definition.type === 'gauge') return new Gauge(common);
+  return new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] });
+};
+
+interface PendingTask {
+  rollup: TaskRollup;
+  lastActivityMs: number;
+}
+
+const authReason = (value: string | null): AuthReason =>
+  AUTH_REASONS.find((reason) => reason === value) ?? 'other';
+
+/**
+ * The collector's Prometheus registry: every metric of `METRICS`, fed by the receivers (as an
+ * {@link IngestObserver}) and by committed batches (never by duplicates).
+ */
+export class CollectorMetrics implements IngestObserver {
+  readonly registry = new Registry();
+  private readonly metrics: Record<MetricKey, AnyMetric>;
+  private readonly toolLabels: ToolLabelCap;
+  private readonly pendingTasks = new Map<string, PendingTask>();
+  private readonly settledTasks = new Set<string>();
+  private readonly settleMs: number;
+  private readonly now: () => number;
+
+  constructor({
+    maxToolsPerService = 100,
+    taskSettleSeconds = 30,
+    defaultMetrics = true,
+    now = Date.now,
+  }: CollectorMetricsOptions = {}) {
+    this.toolLabels = new ToolLabelCap(maxToolsPerService);
+    this.settleMs = taskSettleSeconds * 1000;
+    this.now = now;
+    const entries = Object.entries(METRICS) as [MetricKey, MetricDefinition][];
+    this.metrics = Object.fromEntries(
+      entries.map(([key, definition]) => [key, build(this.registry, definition)]),
+    ) as Record<MetricKey, AnyMetric>;
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  private counter(key: MetricKey): Counter<string> {
+    return this.metrics[key] as Counter<string>;
+  }
+  private gauge(key: MetricKey): Gauge<string> {
+    return this.metrics[key] as Gauge<string>;
+  }
+  private histogram(key: MetricKey): Histogram<string> {
+    return this.metrics[key] as Histogram<string>;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  // IngestObserver
+  received(protocol: IngestProtocol, spanCount: number): void {
+    this.counter('spansReceived').inc({ protocol }, spanCount);
+  }
+  rejected(protocol: IngestProtocol, reason: RejectionReason): void {
+    this.counter('requestsRejected').inc({ protocol, reason });
+  }
+  authFailed(_protocol: IngestProtocol, reason: AuthReason): void {
+    this.counter('authFailures').inc({ service_name: COLLECTOR_SERVICE_NAME, side: 'collector', reason });
+  }
+  redacted(byRule: Readonly<Record<string, number>>): void {
+    for (const [rule, count] of Object.entries(byRule)) {
+      if (count > 0) this.counter('redactions').inc({ rule }, count);
+    }
+  }
+
+  queueDepth(depth: number): void {
+    this.gauge('queueDepth').set(depth);
+  }
+  queueCapacity(capacity: number): void {
+    this.gauge('queueCapacity').set(capacity);
+  }
+  feedbackRecorded(verdict: string): void {
+    this.counter('taskFeedback').inc({ verdict });
+  }
+  forwarded(outcome: 'success' | 'failure', spanCount: number): void {
+    this.counter('forwardedSpans').inc({ outcome }, spanCount);
+  }
+
+  /** Derives per-call, token, auth and retry metrics from the spans a commit newly stored. */
+  committed(result: CommitResult, commitSeconds: number): void {
+    this.histogram('commitDuration').observe(commitSeconds);
+    this.counter('spansCommitted').inc(result.stored.length);
+    if (result.duplicates > 0) this.counter('duplicateSpans').inc(result.duplicates);
+    for (const span of result.stored) this.observeSpan(span, spanFacts(span));
+    for (const call of result.newRetries) {
+      this.counter('toolCallRetries').inc({
+        service_name: call.service,
+        gen_ai_tool_name: this.toolLabels.label(call.service, call.tool),
+      });
+    }
+    const now = this.now();
+    for (const task of result.touchedTasks) {
+      if (!this.settledTasks.has(task.taskId))
+        this.pendingTasks.set(task.taskId, { rollup: task, lastActivityMs: now });
+    }
+  }
+
+  private observeSpan(span: SpanRecord, facts: SpanFacts) {
+    const service = span.serviceName;
+    if (facts.method !== null && (span.kind === 'server' || span.kind === 'client')) {
+      const key: MetricKey = span.kind === 'server' ? 'serverOperationDuration' : 'clientOperationDuration';
+      this.histogram(key).observe(
+        {
+          service_name: service,
+          mcp_method_name: facts.method,
+          gen_ai_tool_name: facts.tool === null ? '' : this.toolLabels.label(service, facts.tool),
+          error_type: facts.errorType ?? (facts.statusError ? 'error' : NO_ERROR_LABEL_VALUE),
+        },
+        Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e9,
+      );
+    }
+    if (facts.inputTokens !== null) {
+      this.histogram('tokenUsage').observe(
+        { service_name: service, gen_ai_token_type: 'input' },
+        facts.inputTokens,
+      );
+    }
+    if (facts.outputTokens !== null) {
+      this.histogram('tokenUsage').observe(
+        { service_name: service, gen_ai_token_type: 'output' },
+        facts.outputTokens,
+      );
+    }
+    if (facts.authOutcome === 'failure') {
+      const side: AuthSide =
+        AUTH_SIDES.find((known) => known === facts.authSide) ??
+        (span.kind === 'client' ? 'client' : 'server');
+      this.counter('authFailures').inc({ service_name: service, side, reason: authReason(facts.authReason) });
+    }
+    if (facts.authReason === 'token_refreshed' || facts.authReason === 'refresh_failed') {
+      this.counter('tokenRefreshes').inc({
+        service_name: service,
+        outcome: facts.authReason === 'token_refreshed' ? 'success' : 'failure',
+      });
+    }
+    if (facts.feedbackVerdict !== null) this.feedbackRecorded(facts.feedbackVerdict);
+  }
+
+  /** Counts the tasks that saw no new span for the settle time; returns how many settled. */
+  settleIdleTasks(): number {
+    const now = this.now();
+    let settled = 0;
+    for (const [taskId, pending] of this.pendingTasks) {
+      if (now - pending.lastActivityMs < this.settleMs) continue;
+      this.pendingTasks.delete(taskId);
+      this.settledTasks.add(taskId);
+      this.recordSettledTask(pending.rollup);
+      settled += 1;
+    }
+    // Forget the oldest settled ids so memory stays bounded; a very late span then counts anew.
+    for (const taskId of this.settledTasks) {
+      if (this.settledTasks.size <= 100_000) break;
+      this.settledTasks.delete(taskId);
+    }
+    return settled;
+  }
+
+  private recordSettledTask(task: TaskRollup) {
+    const outcome: TaskOutcome = task.outcome;
+    this.counter('tasks').inc({ outcome });
+    this.histogram('taskDuration').observe({ outcome }, task.durationMs / 1000);
+    this.histogram('taskTokens').observe({ gen_ai_token_type: 'input' }, task.inputTokens);
+    this.histogram('taskTokens').observe({ gen_ai_token_type: 'output' }, task.outputTokens);
+    this.histogram('taskRetries').observe(task.retries);
+  }
+
+  /** Checks for settled tasks on a timer; returns a function that stops it. */
+  startTaskSettling(intervalMs = 1000): () => void {
+    const timer = setInterval(() => this.settleIdleTasks(), intervalMs);
+    timer.unref();
+    return function stopTaskSettling() {
+      clearInterval(timer);
+    };
+  }
+}

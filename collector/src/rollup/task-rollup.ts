@@ -1,0 +1,185 @@
+import { spanFailed, spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
+
+export type TaskOutcome = 'success' | 'recovered' | 'failed';
+export const TASK_OUTCOMES: readonly TaskOutcome[] = ['success', 'recovered', 'failed'];
+export type CallOutcome = 'success' | 'error';
+
+/** One tool call: a caller span and its server span count once, the caller's span wins. */
+export interface ToolCallRollup {
+  taskId: string;
+  traceId: string;
+  spanId: string;
+  service: string;
+  method: string;
+  tool: string;
+  outcome: CallOutcome;
+  errorType: string | null;
+  durationMs: number;
+  /** Redacted arguments as recorded on the span (JSON text), or null. */
+  arguments: string | null;
+  fingerprint: string | null;
+  retryOf: string | null;
+  startNs: bigint;
+}
+
+export interface TaskRollup {
+  taskId: string;
+  traceIds: string[];
+  outcome: TaskOutcome;
+  startNs: bigint;
+  endNs: bigint;
+  durationMs: number;
+  services: string[];
+  tools: string[];
+  toolCalls: number;
+  failedCalls: number;
+  retries: number;
+  inputTokens: number;
+  outputTokens: number;
+  authFailures: number;
+}
+
+const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
+const byStart = (a: { startNs: bigint; spanId: string }, b: { startNs: bigint; spanId: string }) =>
+  a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.spanId.localeCompare(b.spanId);
+
+/** The task a trace belongs to: its explicit task id (smallest when several), else the trace itself. */
+export const taskIdOfTrace = (traceId: string, spans: readonly SpanFacts[]): string => {
+  let taskId: string | null = null;
+  for (const span of spans) {
+    if (span.taskId !== null && (taskId === null || span.taskId < taskId)) taskId = span.taskId;
+  }
+  return taskId ?? traceId;
+};
+
+const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollup[] => {
+  const callSpans = spans.filter((span) => span.method === TOOLS_CALL_METHOD);
+  const callerKeys = new Set(
+    callSpans.filter((span) => span.kind === 'client').map((span) => spanKey(span.traceId, span.spanId)),
+  );
+  const calls: ToolCallRollup[] = [];
+  for (const span of callSpans) {
+    const pairedWithCaller =
+      span.kind === 'server' &&
+      span.parentSpanId !== null &&
+      callerKeys.has(spanKey(span.traceId, span.parentSpanId));
+    if (pairedWithCaller) continue;
+    const server =
+      span.kind === 'client'
+        ? callSpans.find(
+            (other) =>
+              other.kind === 'server' && other.traceId === span.traceId && other.parentSpanId === span.spanId,
+          )
+        : undefined;
+    const failed = spanFailed(span);
+    calls.push({
+      taskId,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      service: span.serviceName,
+      method: span.method ?? TOOLS_CALL_METHOD,
+      tool: span.tool ?? server?.tool ?? 'unknown',
+      outcome: failed ? 'error' : 'success',
+      errorType: span.errorType ?? (span.statusError ? 'error' : null),
+      durationMs: nsToMs(span.endNs - span.startNs),
+      arguments: span.arguments ?? server?.arguments ?? null,
+      fingerprint: span.fingerprint ?? server?.fingerprint ?? null,
+      retryOf: null,
+      startNs: span.startNs,
+    });
+  }
+  calls.sort(byStart);
+  return calls;
+};
+
+/** Marks retries in place and returns the last attempt of every (caller, tool, arguments) group. */
+const markRetries = (calls: ToolCallRollup[]): ToolCallRollup[] => {
+  const lastAttempt = new Map<string, ToolCallRollup>();
+  const ungrouped: ToolCallRollup[] = [];
+  for (const call of calls) {
+    if (call.fingerprint === null) {
+      ungrouped.push(call);
+      continue;
+    }
+    const group = `${call.service}\u0000${call.tool}\u0000${call.fingerprint}`;
+    const previous = lastAttempt.get(group);
+    if (previous !== undefined && previous.outcome === 'error') call.retryOf = previous.spanId;
+    lastAttempt.set(group, call);
+  }
+  return [...lastAttempt.values(), ...ungrouped];
+};
+
+/** Sums usage over the spans that carry it, skipping a span when one of its descendants carries usage. */
+const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; outputTokens: number } => {
+  const byKey = new Map(spans.map((span) => [spanKey(span.traceId, span.spanId), span]));
+  const hasUsage = (span: SpanFacts) => span.inputTokens !== null || span.outputTokens !== null;
+  const coveredByDescendant = new Set<string>();
+  for (const span of spans) {
+    if (!hasUsage(span)) continue;
+    let parentId = span.parentSpanId;
+    const seen = new Set<string>();
+    while (parentId !== null) {
+      const key = spanKey(span.traceId, parentId);
+      if (seen.has(key)) break; // a cycle in bad input must not hang the rollup
+      seen.add(key);
+      coveredByDescendant.add(key);
+      parentId = byKey.get(key)?.parentSpanId ?? null;
+    }
+  }
+  let inputTokens = 0;
+  let outputTokens = 0;
+  for (const span of spans) {
+    if (!hasUsage(span) || coveredByDescendant.has(spanKey(span.traceId, span.spanId))) continue;
+    inputTokens += span.inputTokens ?? 0;
+    outputTokens += span.outputTokens ?? 0;
+  }
+  return { inputTokens, outputTokens };
+};
+
+const rootFailed = (spans: readonly SpanFacts[]): boolean => {
+  const roots = spans.filter((span) => span.parentSpanId === null).sort(byStart);
+  const root = roots[0];
+  return root !== undefined && spanFailed(root);
+};
+
+/** Recomputes a task from all of its spans (deduplicated by the caller). */
+export const rollUpTask = (
+  taskId: string,
+  spans: readonly SpanFacts[],
+): { task: TaskRollup; calls: ToolCallRollup[] } => {
+  const calls = toolCallsOf(taskId, spans);
+  const finalAttempts = markRetries(calls);
+  const failedCalls = calls.filter((call) => call.outcome === 'error').length;
+  const retries = calls.filter((call) => call.retryOf !== null).length;
+  const outcome: TaskOutcome =
+    rootFailed(spans) || finalAttempts.some((call) => call.outcome === 'error')
+      ? 'failed'
+      : failedCalls > 0
+        ? 'recovered'
+        : 'success';
+  let startNs = spans[0]?.startNs ?? 0n;
+  let endNs = spans[0]?.endNs ?? 0n;
+  for (const span of spans) {
+    if (span.startNs < startNs) startNs = span.startNs;
+    if (span.endNs > endNs) endNs = span.endNs;
+  }
+  const sortedUnique = (values: Iterable<string>) => [...new Set(values)].sort();
+  return {
+    task: {
+      taskId,
+      traceIds: sortedUnique(spans.map((span) => span.traceId)),
+      outcome,
+      startNs,
+      endNs,
+      durationMs: nsToMs(endNs - startNs),
+      services: sortedUnique(spans.map((span) => span.serviceName)),
+      tools: sortedUnique(calls.map((call) => call.tool)),
+      toolCalls: calls.length,
+      failedCalls,
+      retries,
+      ...tokenTotals(spans),
+      authFailures: spans.filter((span) => span.authOutcome === 'failure').length,
+    },
+    calls,
+  };
+};

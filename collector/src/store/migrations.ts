@@ -1,0 +1,79 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly statements: readonly string[];
+}
+
+/** Append-only: a released migration is never edited, a change is a new version. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'raw spans, traces, tasks, tool calls, per-minute tool stats, feedback',
+    statements: [
+      // No unique index on spans: it makes appends several times slower; duplicates are filtered
+      // against stored ids before appending.
+      `CREATE TABLE spans (
+        trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_span_id VARCHAR, name VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL, start_ns BIGINT NOT NULL, end_ns BIGINT NOT NULL, status_code VARCHAR NOT NULL,
+        status_message VARCHAR NOT NULL, service_name VARCHAR NOT NULL, scope_name VARCHAR NOT NULL,
+        attributes VARCHAR NOT NULL, resource VARCHAR NOT NULL, events VARCHAR NOT NULL, links VARCHAR NOT NULL,
+        task_id VARCHAR, method VARCHAR, tool VARCHAR, fingerprint VARCHAR, error_type VARCHAR, arguments VARCHAR,
+        input_tokens BIGINT, output_tokens BIGINT, auth_outcome VARCHAR, auth_reason VARCHAR, auth_side VARCHAR,
+        feedback_verdict VARCHAR, feedback_note VARCHAR, ingested_ms BIGINT NOT NULL
+      )`,
+      `CREATE TABLE traces (
+        trace_id VARCHAR NOT NULL, task_id VARCHAR NOT NULL, min_start_ns BIGINT NOT NULL, max_end_ns BIGINT NOT NULL
+      )`,
+      `CREATE TABLE tasks (
+        task_id VARCHAR NOT NULL, trace_ids VARCHAR[] NOT NULL, outcome VARCHAR NOT NULL, start_ns BIGINT NOT NULL,
+        end_ns BIGINT NOT NULL, duration_ms DOUBLE NOT NULL, services VARCHAR[] NOT NULL, tools VARCHAR[] NOT NULL,
+        tool_calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL, retries INTEGER NOT NULL,
+        input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, auth_failures INTEGER NOT NULL,
+        updated_ms BIGINT NOT NULL
+      )`,
+      `CREATE TABLE calls (
+        task_id VARCHAR NOT NULL, trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, service VARCHAR NOT NULL,
+        method VARCHAR NOT NULL, tool VARCHAR NOT NULL, outcome VARCHAR NOT NULL, error_type VARCHAR,
+        duration_ms DOUBLE NOT NULL, arguments VARCHAR, fingerprint VARCHAR, retry_of VARCHAR, start_ns BIGINT NOT NULL
+      )`,
+      `CREATE TABLE tool_minutes (
+        tool VARCHAR NOT NULL, minute_ms BIGINT NOT NULL, calls INTEGER NOT NULL, errors INTEGER NOT NULL,
+        errors_by_type VARCHAR NOT NULL, retries INTEGER NOT NULL, p50_ms DOUBLE NOT NULL, p95_ms DOUBLE NOT NULL,
+        p99_ms DOUBLE NOT NULL
+      )`,
+      `CREATE TABLE feedback (
+        task_id VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR, source VARCHAR NOT NULL,
+        recorded_ms BIGINT NOT NULL
+      )`,
+    ],
+  },
+];
+
+/** Applies the migrations the file has not seen yet, each in its own transaction. */
+export const migrate = async (connection: DuckDBConnection): Promise<number[]> => {
+  await connection.run(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)',
+  );
+  const reader = await connection.runAndReadAll('SELECT version FROM schema_migrations');
+  const applied = new Set(reader.getRowObjectsJS().map((row) => Number(row.version)));
+  const newlyApplied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      for (const statement of migration.statements) await connection.run(statement);
+      await connection.run('INSERT INTO schema_migrations VALUES ($version, $description, now())', {
+        version: migration.version,
+        description: migration.description,
+      });
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK');
+      throw error;
+    }
+    newlyApplied.push(migration.version);
+  }
+  return newlyApplied;
+};

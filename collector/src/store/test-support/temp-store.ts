@@ -1,0 +1,20 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbStore } from '../duckdb-store.js';
+
+/** A store on a real DuckDB file in a fresh temporary directory. */
+export const openTempStore = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mcpscope-store-'));
+  const path = join(dir, 'mcpscope.duckdb');
+  const store = await DuckDbStore.open({ path });
+  return {
+    store,
+    path,
+    dir,
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
