@@ -1,0 +1,335 @@
+import '@mcpscope/instrumentation/register';
+
+// The demo agent: runs the scripted tasks of scenario.mjs across the example servers, each task
+// under its own id and root span, with LLM steps that record token usage (no model, no network).
+// Prints one JSON summary line on stdout and exits 0 when every step went as the script says.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  withTask,
+} from '@mcpscope/instrumentation';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { authorize, createAuthObservingFetch, InMemoryOAuthClient } from './oauth-client.mjs';
+import { DEMO_MODEL, SERVERS, SERVICE_NAMES, TASKS, taskIdFor } from './scenario.mjs';
+
+const AGENT_NAME = 'demo-agent';
+const LISTEN_TIMEOUT_MS = 15_000;
+const tracer = trace.getTracer(AGENT_NAME);
+
+const log = (level, message, fields = {}) =>
+  process.stderr.write(`${JSON.stringify({ level, service: AGENT_NAME, message, ...fields })}\n`);
+
+const scriptPath = (script) => fileURLToPath(new URL(script, import.meta.url));
+const serverEnv = (name) => ({ ...process.env, OTEL_SERVICE_NAME: SERVICE_NAMES[name] });
+
+/** Starts an HTTP server as a child process and resolves with the URL it prints on stderr. */
+const startHttpServer = (name) =>
+  new Promise((resolve, reject) => {
+    const { script, args } = SERVERS[name];
+    const child = spawn(process.execPath, [scriptPath(script), ...args], {
+      env: serverEnv(name),
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not print its URL in time`)),
+      LISTEN_TIMEOUT_MS,
+    );
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening`)));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      process.stderr.write(`${line}\n`);
+      try {
+        const { listening } = JSON.parse(line);
+        if (typeof listening === 'string') {
+          clearTimeout(timer);
+          resolve({ child, url: new URL(listening) });
+        }
+      } catch {
+        // Not a JSON line: passed through above.
+      }
+    });
+  });
+
+const stopChild = async (child) => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+};
+
+const connectStdio = async (name, { script, args }) => {
+  const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [scriptPath(script), ...args],
+      env: serverEnv(name),
+    }),
+  );
+  return client;
+};
+
+/** The processes and long-lived connections of a run, started side by side. */
+const startServers = async () => {
+  const entries = Object.entries(SERVERS);
+  const settled = await Promise.allSettled(
+    entries.map(([name, server]) =>
+      server.transport === 'stdio' ? connectStdio(name, server) : startHttpServer(name),
+    ),
+  );
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) {
+    // Leave no server behind when one of them could not start.
+    await Promise.allSettled(
+      settled
+        .filter((result) => result.status === 'fulfilled')
+        .map(({ value }) => (value instanceof Client ? value.close() : stopChild(value.child))),
+    );
+    throw failure.reason;
+  }
+  const started = settled.map((result) => result.value);
+  const stdioClients = new Map();
+  const httpServers = new Map();
+  entries.forEach(([name, { transport }], index) =>
+    (transport === 'stdio' ? stdioClients : httpServers).set(name, started[index]),
+  );
+  const infraHttp = new Client({ name: AGENT_NAME, version: '0.1.0' });
+  await infraHttp.connect(new StreamableHTTPClientTransport(httpServers.get('infra-http').url));
+  return { httpServers, shared: new Map([...stdioClients, ['infra-http', infraHttp]]) };
+};
+
+const stopServers = async ({ shared, httpServers }) => {
+  await Promise.allSettled([...shared.values()].map((client) => client.close()));
+  await Promise.allSettled([...httpServers.values()].map(({ child }) => stopChild(child)));
+};
+
+/** Replaces `{ $from, field }` placeholders with values saved from earlier results of the task. */
+const resolveArguments = (value, saved) => {
+  if (Array.isArray(value)) return value.map((item) => resolveArguments(item, saved));
+  if (value === null || typeof value !== 'object') return value;
+  if ('$from' in value) return saved.get(value.$from)?.[value.field];
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveArguments(item, saved)]));
+};
+
+const canonicalJson = (value) => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
+};
+
+/** Retries and outcome of the calls a task made, by mcpscope's definitions (DESIGN.md). */
+const judgeCalls = (calls, rootFailed) => {
+  const lastFailed = new Map();
+  let retries = 0;
+  for (const call of calls) {
+    const key = `${call.tool}\u0000${canonicalJson(call.arguments)}`;
+    if (lastFailed.get(key) === true) retries += 1;
+    lastFailed.set(key, call.failed);
+  }
+  const failedCalls = calls.filter((call) => call.failed).length;
+  const endsFailed = [...lastFailed.values()].some(Boolean);
+  const outcome = rootFailed || endsFailed ? 'failed' : failedCalls > 0 ? 'recovered' : 'success';
+  return { toolCalls: calls.length, failedCalls, retries, outcome };
+};
+
+const callTool = async (client, tool, args) => {
+  try {
+    const result = await client.callTool({ name: tool, arguments: args });
+    return result.isError ? { status: 'tool_error' } : { status: 'ok', structured: result.structuredContent };
+  } catch (error) {
+    if (error instanceof McpError) return { status: 'protocol_error', code: error.code };
+    return { status: 'transport_error', error: error instanceof Error ? error.name : 'unknown' };
+  }
+};
+
+const chat = (usage) =>
+  tracer.startActiveSpan(
+    `chat ${DEMO_MODEL}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { [ATTR_GEN_AI_OPERATION_NAME]: 'chat', [ATTR_GEN_AI_REQUEST_MODEL]: DEMO_MODEL },
+    },
+    (span) => {
+      span.setAttributes({
+        [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
+        [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
+      });
+      span.end();
+    },
+  );
+
+/** Opens a task's own session to an HTTP server with the credentials the step names. */
+const connectHttp = async (url, credentials, authFetch) => {
+  const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
+  let oauth;
+  let options = { fetch: authFetch };
+  if (credentials.oauth !== undefined) {
+    oauth = new InMemoryOAuthClient({ scope: credentials.oauth, fetchFn: authFetch });
+    await authorize(oauth, url);
+    // Presented as a plain bearer header, a token gets no step-up authorization after a 403.
+    options =
+      credentials.sendAs === 'bearer'
+        ? {
+            fetch: authFetch,
+            requestInit: { headers: { Authorization: `Bearer ${oauth.tokens().access_token}` } },
+          }
+        : { fetch: authFetch, authProvider: oauth };
+  } else if (credentials.bearer !== undefined) {
+    options = {
+      fetch: authFetch,
+      requestInit: { headers: { Authorization: `Bearer ${credentials.bearer}` } },
+    };
+  }
+  try {
+    await client.connect(new StreamableHTTPClientTransport(url, options));
+    return { status: 'connected', client, oauth };
+  } catch (error) {
+    await client.close().catch(() => {});
+    if (error instanceof StreamableHTTPError && error.code === 401) return { status: 'unauthorized' };
+    if (error instanceof StreamableHTTPError && error.code === 403) return { status: 'forbidden' };
+    return { status: 'transport_error', error: error instanceof Error ? error.name : 'unknown' };
+  }
+};
+
+const describeStep = (step) =>
+  Object.keys(step).find((key) => !['expect', 'save', 'code', 'attempts', 'endsTask'].includes(key));
+
+/** Runs one task inside its task context and root span; returns what the agent observed. */
+const runTask = (task, taskId, servers) =>
+  withTask(taskId, () =>
+    tracer.startActiveSpan(
+      `invoke_agent ${AGENT_NAME}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { [ATTR_GEN_AI_OPERATION_NAME]: 'invoke_agent', 'gen_ai.agent.name': AGENT_NAME },
+      },
+      async (root) => {
+        const calls = [];
+        const mismatches = [];
+        const authEvents = [];
+        const usage = { inputTokens: 0, outputTokens: 0 };
+        const saved = new Map();
+        const sessions = new Map();
+        const authFetch = createAuthObservingFetch((event) => authEvents.push(event));
+        let gaveUp = false;
+        const clientFor = (name) => sessions.get(name)?.client ?? servers.shared.get(name);
+        const expectStatus = (stepIndex, expected, observed) => {
+          if (expected !== observed) mismatches.push({ step: stepIndex, expected, observed });
+        };
+
+        try {
+          for (const [stepIndex, step] of task.steps.entries()) {
+            if (gaveUp) break;
+            if (step.llm) {
+              chat(step.llm);
+              usage.inputTokens += step.llm.inputTokens;
+              usage.outputTokens += step.llm.outputTokens;
+            } else if (step.call) {
+              const { server, tool } = step.call;
+              const args = resolveArguments(step.call.arguments, saved);
+              const result = await callTool(clientFor(server), tool, args);
+              calls.push({ tool, arguments: args, failed: result.status !== 'ok' });
+              expectStatus(stepIndex, step.expect, result.status);
+              if (step.code !== undefined && result.code !== step.code) {
+                mismatches.push({ step: stepIndex, expected: step.code, observed: result.code ?? null });
+              }
+              if (step.save && result.status === 'ok') saved.set(step.save, result.structured);
+            } else if (step.retry) {
+              const { server, tool, maxAttempts } = step.retry;
+              const args = resolveArguments(step.retry.arguments, saved);
+              let attempts = 0;
+              let succeeded = false;
+              while (!succeeded && attempts < maxAttempts) {
+                attempts += 1;
+                succeeded = (await callTool(clientFor(server), tool, args)).status === 'ok';
+                calls.push({ tool, arguments: args, failed: !succeeded });
+              }
+              expectStatus(stepIndex, step.expect, succeeded ? 'recovered' : 'exhausted');
+              if (attempts !== step.attempts)
+                mismatches.push({ step: stepIndex, expected: step.attempts, observed: attempts });
+            } else if (step.readResource) {
+              const { server, uri } = step.readResource;
+              await clientFor(server).readResource({ uri });
+            } else if (step.getPrompt) {
+              const { server, name, arguments: args } = step.getPrompt;
+              await clientFor(server).getPrompt({ name, arguments: args });
+            } else if (step.connect) {
+              const { server, credentials } = step.connect;
+              const session = await connectHttp(servers.httpServers.get(server).url, credentials, authFetch);
+              if (session.client) sessions.set(server, session);
+              expectStatus(stepIndex, step.expect, session.status);
+            } else if (step.expireAccessToken) {
+              const expiresAt = sessions.get(step.expireAccessToken.server)?.oauth?.accessTokenExpiresAt();
+              if (expiresAt === undefined) throw new Error('No access token to let expire');
+              await sleep(Math.max(0, expiresAt - Date.now()) + 250);
+            } else {
+              throw new Error(`Unknown step ${describeStep(step)}`);
+            }
+            if (step.endsTask) gaveUp = true;
+          }
+        } catch (error) {
+          mismatches.push({ error: error instanceof Error ? error.message : String(error) });
+        } finally {
+          await Promise.allSettled([...sessions.values()].map(({ client }) => client.close()));
+        }
+
+        const rootFailed = gaveUp || mismatches.length > 0;
+        if (rootFailed)
+          root.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: gaveUp ? 'gave up' : 'unexpected step result',
+          });
+        root.end();
+        return {
+          id: task.id,
+          taskId,
+          ...judgeCalls(calls, rootFailed),
+          ...usage,
+          authFailures: authEvents
+            .filter((event) => event.kind === 'challenge')
+            .map(({ reason, httpStatus }) => ({ reason, httpStatus })),
+          tokenRefreshes: authEvents.filter((event) => event.kind === 'refresh').length,
+          mismatches,
+        };
+      },
+    ),
+  );
+
+const main = async () => {
+  const { values } = parseArgs({ options: { 'run-label': { type: 'string' } } });
+  const runLabel = values['run-label'];
+  const servers = await startServers();
+  const tasks = [];
+  try {
+    for (const task of TASKS) {
+      const observed = await runTask(task, taskIdFor(task, runLabel), servers);
+      if (observed.mismatches.length > 0)
+        log('error', 'task did not run as scripted', { task: task.id, mismatches: observed.mismatches });
+      tasks.push(observed);
+    }
+  } finally {
+    await stopServers(servers);
+  }
+  const ok = tasks.every((task) => task.mismatches.length === 0);
+  process.stdout.write(`${JSON.stringify({ ok, runLabel: runLabel ?? null, tasks })}\n`);
+  process.exitCode = ok ? 0 : 1;
+};
+
+await main().catch((error) => {
+  log('error', 'demo failed', { error: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+});
