@@ -1,0 +1,201 @@
+/**
+ * The built-in rules. Key rules are written against normalised key names (see key-names.ts);
+ * value rules are scanned over strings already cut to `maxStringLength`.
+ *
+ * Linear-time discipline for every pattern: each quantifier is bounded, adjacent quantifiers match
+ * disjoint characters, and a token-shaped match may only start where a token can start (a negative
+ * lookbehind), so a run of near-matches offers one start position instead of one per character.
+ * When a pattern has a `secret` group, only that group is replaced and the context around it stays.
+ */
+import {
+  containsDigit,
+  decodesToCredentialPair,
+  looksLikeToken,
+  plausibleCardNumber,
+} from './checks.js';
+import type { RedactionRule } from './types.js';
+
+export interface BuiltInRule extends RedactionRule {
+  /** Confirms a value match (the `secret` group, or the whole match) before it is replaced. */
+  accept?: (secret: string) => boolean;
+}
+
+/** Suffixes that still name the secret itself: `password_hash`, `api_key_value`, `x_hub_signature_256`. */
+const VALUE_SUFFIX =
+  '(?:_(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|\\d+))?';
+
+/** A normalised key whose last word (before an optional value suffix) is one of `terms`. */
+const keyNamed = (terms: string): RegExp => new RegExp(`(?:^|_)(?:${terms})\\d*${VALUE_SUFFIX}$`);
+
+/** Key rules, most specific first: the first one that matches names the replacement. */
+const KEY_RULES: readonly BuiltInRule[] = [
+  // OAuth client secrets, reported apart from generic secrets.
+  { name: 'key_client_secret', key: keyNamed('client_?secret') },
+  // PEM or JWK private keys under any name ending in private key.
+  { name: 'key_private_key', key: keyNamed('private_?key') },
+  // Session signing keys (`sessionKey`, `SESSION_KEY`).
+  { name: 'key_session_key', key: keyNamed('session_?key') },
+  // DSNs and ADO/JDBC connection strings embed passwords.
+  { name: 'key_connection_string', key: keyNamed('connection_?string|conn_?str(?:ing)?|dsn') },
+  // Passphrases for keys and wallets.
+  { name: 'key_passphrase', key: keyNamed('pass_?phrase') },
+  // Passwords in every spelling: `password`, `dbPassword`, `PASSWD`, `pwd`, `pass`.
+  { name: 'key_password', key: keyNamed('[a-z]{0,16}password|passwd|pwd|pass') },
+  // API keys: `apiKey`, `x-api-key`, `OPENAI_API_KEY`, `Ocp-Apim-Subscription-Key`, `DD_APP_KEY`.
+  { name: 'key_api_key', key: keyNamed('[a-z]{0,16}api_?key|(?:app|application|subscription)_?key') },
+  // Secrets and symmetric keys: `secret`, `aws_secret_access_key`, `AccountKey`, `signing_key`.
+  {
+    name: 'key_secret',
+    key: keyNamed('[a-z]{0,16}secrets?|secret_(?:access_)?key|(?:access|account|master|encryption|signing|shared)_?key'),
+  },
+  // `Authorization` / `Proxy-Authorization` headers and attributes.
+  { name: 'key_authorization', key: keyNamed('authori[sz]ation') },
+  // Credential blobs: `credentials`, `GOOGLE_APPLICATION_CREDENTIALS`, `creds`.
+  { name: 'key_credential', key: keyNamed('credentials?|creds?') },
+  // `Cookie` and `Set-Cookie` carry session identifiers.
+  { name: 'key_cookie', key: keyNamed('(?:set_)?cookies?') },
+  // Request signatures (`X-Hub-Signature-256`) let a reader forge or replay requests.
+  { name: 'key_signature', key: keyNamed('signature') },
+  // "token" as the last word: `access_token`, `refreshToken`, `id-token`; never `max_tokens`, `token_count`.
+  { name: 'key_token', key: keyNamed('[a-z]{0,16}token') },
+];
+
+/** Where a token-shaped secret may begin: not inside a longer identifier. */
+const START = '(?<![A-Za-z0-9_-])';
+
+/** Value rules in the order they run: specific formats first, so the most telling name wins. */
+const VALUE_RULES: readonly BuiltInRule[] = [
+  // PEM private keys, also with encryption headers or cut before the END line.
+  {
+    name: 'pem_private_key',
+    value:
+      /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,.\\]|-(?!----END)){0,16384}(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/,
+  },
+  // JSON Web Tokens (and 5-part JWE): a base64url JSON header, then dot-separated parts.
+  {
+    name: 'jwt',
+    value: new RegExp(`${START}eyJ[A-Za-z0-9_-]{10,4096}(?:\\.[A-Za-z0-9_-]{0,8192}){1,4}`),
+  },
+  // `scheme://user:password@host`: the password goes, scheme, user and host stay.
+  {
+    name: 'url_credentials',
+    value: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
+  },
+  // Slack incoming-webhook URLs are bearer credentials in themselves.
+  {
+    name: 'slack_webhook',
+    value: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/(?<secret>[A-Za-z0-9/_+-]{8,512})/,
+  },
+  // AWS access key ids (long-term AKIA, temporary ASIA and the other IAM prefixes).
+  {
+    name: 'aws_access_key_id',
+    value: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}(?![A-Za-z0-9])/,
+  },
+  // AWS secret access keys have no prefix: recognised by the name written before them.
+  {
+    name: 'aws_secret_access_key',
+    value:
+      /(?<![A-Za-z0-9])(?:aws_?)?secret_?access_?key\\?["']?\s{0,4}(?::|=>|=)\s{0,4}\\?["']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/i,
+  },
+  // Google API keys.
+  { name: 'google_api_key', value: new RegExp(`${START}AIza[0-9A-Za-z_-]{35}`) },
+  // Google OAuth access tokens (ya29.) and refresh tokens (1//0).
+  {
+    name: 'google_oauth_token',
+    value: /(?<![A-Za-z0-9_./-])(?:ya29\.[0-9A-Za-z_.-]{20,4096}|1\/\/0[0-9A-Za-z_-]{30,512})/,
+  },
+  // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens, and fine-grained PATs.
+  {
+    name: 'github_token',
+    value: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{40,251})/,
+  },
+  // GitLab personal, deploy, runner and trigger tokens.
+  { name: 'gitlab_token', value: new RegExp(`${START}(?:glpat|gldt|glrt|glptt|glsoat|glcbt)-[A-Za-z0-9_-]{20,64}`) },
+  // Slack bot, user, app, refresh and configuration tokens.
+  { name: 'slack_token', value: new RegExp(`${START}(?:xox[abprse]|xapp)-[A-Za-z0-9-]{10,255}`) },
+  // Stripe secret and restricted keys (live and test) and webhook signing secrets.
+  {
+    name: 'stripe_key',
+    value: /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,255}|whsec_[A-Za-z0-9]{24,255})/,
+  },
+  // Anthropic API and admin keys; runs before the OpenAI rule, which would also match `sk-`.
+  { name: 'anthropic_api_key', value: new RegExp(`${START}sk-ant-[A-Za-z0-9_-]{20,255}`) },
+  // OpenAI keys: legacy `sk-`, project `sk-proj-`, service-account `sk-svcacct-`; random, so they hold digits.
+  { name: 'openai_api_key', value: new RegExp(`${START}sk-[A-Za-z0-9_-]{20,255}`), accept: containsDigit },
+  // SendGrid API keys: `SG.<id>.<secret>`.
+  { name: 'sendgrid_api_key', value: new RegExp(`${START}SG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}`) },
+  // Twilio API key SIDs (`SK` + 32 hex) are paired with a secret and identify it.
+  { name: 'twilio_api_key', value: /(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])/ },
+  // Twilio auth tokens written next to their account SID (`AC…:token`, `AC… token`).
+  {
+    name: 'twilio_auth_token',
+    value: /(?<![A-Za-z0-9])AC[0-9a-f]{32}(?:[:/\s]|%3A){1,3}(?<secret>[0-9a-f]{32})(?![0-9A-Za-z])/,
+  },
+  // npm access tokens.
+  { name: 'npm_token', value: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,64}/ },
+  // PyPI upload tokens (macaroons).
+  { name: 'pypi_token', value: new RegExp(`${START}pypi-[A-Za-z0-9_-]{40,4096}`) },
+  // HashiCorp Vault service, batch and recovery tokens.
+  { name: 'hashicorp_vault_token', value: /(?<![A-Za-z0-9_.-])hv[sbr]\.[A-Za-z0-9_-]{20,512}/ },
+  // Hugging Face user access tokens.
+  { name: 'huggingface_token', value: /(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,64}/ },
+  // DigitalOcean personal, OAuth and refresh tokens.
+  { name: 'digitalocean_token', value: /(?<![A-Za-z0-9_])do[por]_v1_[a-f0-9]{64}/ },
+  // Shopify admin, custom-app, partner and private-app tokens.
+  { name: 'shopify_token', value: /(?<![A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/ },
+  // Databricks personal access tokens.
+  { name: 'databricks_token', value: /(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-[0-9])?/ },
+  // Grafana service-account tokens and Grafana Cloud access-policy tokens.
+  {
+    name: 'grafana_token',
+    value: /(?<![A-Za-z0-9_])(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,512}={0,2})/,
+  },
+  // age encryption secret keys.
+  { name: 'age_secret_key', value: /AGE-SECRET-KEY-1[0-9A-Z]{58}/ },
+  // Azure storage account keys and Service Bus / Event Hubs shared access keys in connection strings.
+  {
+    name: 'azure_account_key',
+    value: /(?<![A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedSecretValue)=(?<secret>[^;\s"'&]{8,512})/,
+  },
+  // Signed URLs: Azure SAS `sig=`, AWS `X-Amz-Signature=`; the signature is what grants access.
+  {
+    name: 'url_signature',
+    value: /[?&](?:sig|signature|x-amz-signature)=(?<secret>[A-Za-z0-9%+/=_-]{16,512})/i,
+  },
+  // Microsoft Entra ID (Azure AD) client secrets: three characters, a digit, `Q~`, then 31–34 more.
+  {
+    name: 'azure_client_secret',
+    value: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}/,
+  },
+  // `Bearer <token>` / `Token <token>` in headers, logs and error messages.
+  {
+    name: 'bearer_token',
+    value: /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|Token)\s{1,4}(?<secret>[A-Za-z0-9._~+/=-]{8,4096})/,
+    accept: looksLikeToken,
+  },
+  // `Basic <base64(user:password)>`.
+  {
+    name: 'basic_auth',
+    value: /(?<![A-Za-z0-9])(?:[Bb]asic|BASIC)\s{1,4}(?<secret>[A-Za-z0-9+/]{4,4096}={0,2})/,
+    accept: decodesToCredentialPair,
+  },
+  // Payment card numbers: 13–19 digits from a card-issuing range, Luhn-valid, grouped as printed.
+  {
+    name: 'card_number',
+    value: /(?<![0-9A-Za-z_.])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_.])/,
+    accept: plausibleCardNumber,
+  },
+];
+
+export const BUILT_IN_RULES: readonly RedactionRule[] = [...KEY_RULES, ...VALUE_RULES];
+
+/**
+ * `name=value`, `name: value`, `"name": "value"`, `name => value` in free text. The name is judged by
+ * the key rules (so `password=hunter2` fires `key_password` and `max_tokens=100` fires nothing); the
+ * value may be quoted, or unquoted up to a delimiter, and keeps an HTTP auth scheme with its token.
+ */
+export const SECRET_ASSIGNMENT =
+  /(?<![A-Za-z0-9_.-])(?<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,4}(?::=|=>|:|=)\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
+
+/** Values after a secret name that are not secrets: flags, placeholders, or an auth scheme whose token another rule took. */
+export const NON_SECRET_ASSIGNED_VALUE = /^(?:true|false|null|none|undefined|\*+|bearer|basic|token|digest|negotiate)$/i;
