@@ -1,0 +1,141 @@
+import { ATTR_SERVICE_NAME } from '@mcpscope/instrumentation/conventions';
+import type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '../model/span.js';
+import { OtlpDecodeError } from './errors.js';
+import { resolveOtlpLimits, type OtlpLimits } from './limits.js';
+import { otlpProtoTypes } from './proto.js';
+import {
+  asList,
+  readAttributes,
+  readParentSpanId,
+  readRequiredId,
+  readSpanKind,
+  readStatusCode,
+  readString,
+  readUnixNano,
+  type ReadNotes,
+} from './values.js';
+
+export interface DecodedTraceRequest {
+  spans: SpanRecord[];
+  /** Strings cut to `maxAttributeValueLength`; reported back to the sender as a warning. */
+  truncatedValues: number;
+}
+
+const UNKNOWN_SERVICE = 'unknown_service';
+
+type Fields = Record<string, unknown>;
+
+function asFields(value: unknown, field: string): Fields {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new OtlpDecodeError('invalid', `${field} must be an object`);
+  return value as Fields;
+}
+
+/**
+ * Turns an `ExportTraceServiceRequest` (as protobufjs decodes it, or as OTLP/JSON parses) into span
+ * records, checking every id, time and bound. The whole request is refused on the first violation,
+ * so a sender never sees half of a batch stored.
+ */
+function toSpanRecords(request: unknown, limits: OtlpLimits): DecodedTraceRequest {
+  const notes: ReadNotes = { truncatedValues: 0 };
+  const spans: SpanRecord[] = [];
+  const resourceSpansList = asList(asFields(request, 'request').resourceSpans, 'resourceSpans');
+
+  // Count first: a request over the span limit is refused before any per-span work.
+  let spanCount = 0;
+  for (const resourceSpans of resourceSpansList) {
+    for (const scopeSpans of asList(asFields(resourceSpans, 'resourceSpans').scopeSpans, 'scopeSpans')) {
+      spanCount += asList(asFields(scopeSpans, 'scopeSpans').spans, 'spans').length;
+    }
+  }
+  if (spanCount > limits.maxSpansPerRequest) {
+    throw new OtlpDecodeError(
+      'limit_exceeded',
+      `request holds ${spanCount} spans; at most ${limits.maxSpansPerRequest} are accepted per request`,
+    );
+  }
+
+  for (const resourceSpans of resourceSpansList) {
+    const resourceFields = asFields(resourceSpans, 'resourceSpans');
+    const resource = asFields(resourceFields.resource, 'resource');
+    const resourceAttributes = readAttributes(resource.attributes, 'resource.attributes', limits, notes);
+    const serviceNameValue = resourceAttributes[ATTR_SERVICE_NAME];
+    const serviceName = typeof serviceNameValue === 'string' && serviceNameValue !== '' ? serviceNameValue : UNKNOWN_SERVICE;
+
+    for (const scopeSpans of asList(resourceFields.scopeSpans, 'scopeSpans')) {
+      const scopeFields = asFields(scopeSpans, 'scopeSpans');
+      const scopeName = readString(asFields(scopeFields.scope, 'scope').name, 'scope.name', limits, notes);
+
+      for (const span of asList(scopeFields.spans, 'spans')) {
+        const fields = asFields(span, 'span');
+        const startTimeUnixNano = readUnixNano(fields.startTimeUnixNano, 'startTimeUnixNano');
+        const endTimeUnixNano = readUnixNano(fields.endTimeUnixNano, 'endTimeUnixNano');
+        if (startTimeUnixNano === 0n) throw new OtlpDecodeError('invalid', 'span startTimeUnixNano is missing');
+        if (endTimeUnixNano < startTimeUnixNano) {
+          throw new OtlpDecodeError('invalid', 'span endTimeUnixNano is before startTimeUnixNano');
+        }
+        const status = asFields(fields.status, 'status');
+
+        spans.push({
+          traceId: readRequiredId(fields.traceId, 16, 'traceId'),
+          spanId: readRequiredId(fields.spanId, 8, 'spanId'),
+          parentSpanId: readParentSpanId(fields.parentSpanId),
+          name: readString(fields.name, 'span name', limits, notes),
+          kind: readSpanKind(fields.kind),
+          startTimeUnixNano,
+          endTimeUnixNano,
+          statusCode: readStatusCode(status.code),
+          statusMessage: readString(status.message, 'status message', limits, notes),
+          serviceName,
+          scopeName,
+          attributes: readAttributes(fields.attributes, 'span attributes', limits, notes),
+          resourceAttributes,
+          events: asList(fields.events, 'events').map((event): SpanEventRecord => {
+            const eventFields = asFields(event, 'event');
+            return {
+              name: readString(eventFields.name, 'event name', limits, notes),
+              timeUnixNano: readUnixNano(eventFields.timeUnixNano, 'event timeUnixNano'),
+              attributes: readAttributes(eventFields.attributes, 'event attributes', limits, notes),
+            };
+          }),
+          links: asList(fields.links, 'links').map((link): SpanLinkRecord => {
+            const linkFields = asFields(link, 'link');
+            return {
+              traceId: readRequiredId(linkFields.traceId, 16, 'link traceId'),
+              spanId: readRequiredId(linkFields.spanId, 8, 'link spanId'),
+              attributes: readAttributes(linkFields.attributes, 'link attributes', limits, notes),
+            };
+          }),
+        });
+      }
+    }
+  }
+  return { spans, truncatedValues: notes.truncatedValues };
+}
+
+/** Decodes a binary protobuf `ExportTraceServiceRequest`. */
+export function decodeTraceRequestProtobuf(body: Uint8Array, limits: Partial<OtlpLimits> = {}): DecodedTraceRequest {
+  let request: unknown;
+  try {
+    request = otlpProtoTypes().exportTraceServiceRequest.decode(body);
+  } catch {
+    // protobufjs messages can quote offsets and wire types only, but a fixed text is simpler to trust.
+    throw new OtlpDecodeError('malformed', 'body is not a valid protobuf ExportTraceServiceRequest');
+  }
+  return toSpanRecords(request, resolveOtlpLimits(limits));
+}
+
+/** Decodes an OTLP/JSON `ExportTraceServiceRequest` (hex ids, integer or named enums, int64 as strings or numbers). */
+export function decodeTraceRequestJson(body: string | Uint8Array, limits: Partial<OtlpLimits> = {}): DecodedTraceRequest {
+  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  let request: unknown;
+  try {
+    request = JSON.parse(text);
+  } catch {
+    throw new OtlpDecodeError('malformed', 'body is not valid JSON');
+  }
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new OtlpDecodeError('malformed', 'body must be a JSON object (ExportTraceServiceRequest)');
+  }
+  return toSpanRecords(request, resolveOtlpLimits(limits));
+}

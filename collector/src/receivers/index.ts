@@ -1,0 +1,3 @@
+export { otlpHttpRoutes, type OtlpHttpOptions } from './otlp-http.js';
+export { startOtlpGrpcReceiver, type OtlpGrpcOptions, type OtlpGrpcReceiver } from './otlp-grpc.js';
+export type { OtlpReceiverOptions } from './types.js';

@@ -1,0 +1,88 @@
+import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
+import { IngestOverloadedError, type SpanRecord, type SpanSink } from '../model/span.js';
+import { decodeTraceRequestJson, decodeTraceRequestProtobuf, type DecodedTraceRequest } from '../otlp/decode.js';
+import type { PartialSuccess } from '../otlp/encode.js';
+import { OtlpDecodeError } from '../otlp/errors.js';
+import type { OtlpLimits } from '../otlp/limits.js';
+import { redactSpans } from '../redact/redact-spans.js';
+import type { SpanRedactor } from '../redact/types.js';
+
+/** Seconds an exporter is asked to wait when storage failed for a reason other than a full queue. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+export type IngestOutcome =
+  | { ok: true; spanCount: number; partialSuccess?: PartialSuccess }
+  | { ok: false; reason: 'malformed' | 'invalid' | 'limit_exceeded'; message: string }
+  | { ok: false; reason: 'overloaded' | 'storage_error'; message: string; retryAfterSeconds: number };
+
+export interface IngestContext {
+  sink: SpanSink;
+  redactor: SpanRedactor;
+  observer: IngestObserver;
+  limits: OtlpLimits;
+  onCommitted?: (spans: SpanRecord[]) => void;
+}
+
+/**
+ * The one path of a trace export, whatever the transport: decode and validate, redact, hand to the
+ * sink and wait for the commit. Rejections are counted here; transports only translate the outcome.
+ */
+export async function ingestTraceRequest(
+  body: Uint8Array,
+  format: 'protobuf' | 'json',
+  protocol: IngestProtocol,
+  { sink, redactor, observer, limits, onCommitted }: IngestContext,
+): Promise<IngestOutcome> {
+  const reject = (reason: RejectionReason) => observer.rejected(protocol, reason);
+
+  let decoded: DecodedTraceRequest;
+  try {
+    decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body, limits) : decodeTraceRequestJson(body, limits);
+  } catch (error) {
+    if (!(error instanceof OtlpDecodeError)) throw error;
+    reject(error.reason);
+    return { ok: false, reason: error.reason, message: error.message };
+  }
+
+  const redacted = redactSpans(decoded.spans, redactor);
+  if (redacted.count > 0) observer.redacted(redacted.byRule);
+
+  if (redacted.spans.length > 0) {
+    try {
+      await sink.accept(redacted.spans);
+    } catch (error) {
+      if (error instanceof IngestOverloadedError) {
+        reject('overloaded');
+        return {
+          ok: false,
+          reason: 'overloaded',
+          message: 'the collector is overloaded; retry later',
+          retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
+        };
+      }
+      // Nothing was acknowledged: a retryable answer lets the exporter try again instead of dropping.
+      reject('storage_error');
+      return {
+        ok: false,
+        reason: 'storage_error',
+        message: 'the collector could not store the spans; retry later',
+        retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+      };
+    }
+    observer.received(protocol, redacted.spans.length);
+    try {
+      onCommitted?.(redacted.spans);
+    } catch {
+      // The spans are committed; a failing downstream consumer must not turn that into an error answer.
+    }
+  }
+
+  const partialSuccess =
+    decoded.truncatedValues > 0
+      ? {
+          rejectedSpans: 0,
+          errorMessage: `${decoded.truncatedValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
+        }
+      : undefined;
+  return { ok: true, spanCount: redacted.spans.length, ...(partialSuccess && { partialSuccess }) };
+}

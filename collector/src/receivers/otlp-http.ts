@@ -1,0 +1,145 @@
+import { Hono, type Context } from 'hono';
+import type { AuthReason } from '@mcpscope/instrumentation/conventions';
+import { authFailureMessage, wwwAuthenticate } from '../auth/require-auth.js';
+import { noopIngestObserver, type IngestProtocol, type RejectionReason } from '../model/ingest-events.js';
+import { encodeExportTraceResponse, encodeRpcStatus, GrpcCode, type OtlpFormat } from '../otlp/encode.js';
+import { resolveOtlpLimits } from '../otlp/limits.js';
+import { gunzipCapped, readBodyCapped } from './body.js';
+import { ingestTraceRequest, type IngestContext } from './ingest.js';
+import type { OtlpReceiverOptions } from './types.js';
+
+export type OtlpHttpOptions = OtlpReceiverOptions;
+
+const PROTOBUF_TYPE = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+
+type Signal = 'traces' | 'metrics' | 'logs';
+type ErrorStatus = 400 | 401 | 413 | 415 | 503;
+
+const GRPC_CODE_BY_STATUS: Record<ErrorStatus, number> = {
+  400: GrpcCode.INVALID_ARGUMENT,
+  401: GrpcCode.UNAUTHENTICATED,
+  413: GrpcCode.INVALID_ARGUMENT,
+  415: GrpcCode.INVALID_ARGUMENT,
+  503: GrpcCode.UNAVAILABLE,
+};
+
+/** A copy on a plain ArrayBuffer, the body type web responses take (protobufjs may hand out pooled views). */
+const ownBytes = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
+
+function formatOf(contentType: string | undefined): OtlpFormat | undefined {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType === PROTOBUF_TYPE) return 'protobuf';
+  if (mediaType === JSON_TYPE) return 'json';
+  return undefined;
+}
+
+/**
+ * Errors in the request's own format, as OTLP/HTTP asks: a `google.rpc.Status` for protobuf
+ * requests, `{ code, message }` JSON otherwise. Messages are fixed texts, never request content.
+ */
+function errorResponse(
+  c: Context,
+  format: OtlpFormat,
+  status: ErrorStatus,
+  code: RejectionReason | AuthReason,
+  message: string,
+  retryAfterSeconds?: number,
+): Response {
+  if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
+  if (format === 'protobuf') {
+    return c.body(ownBytes(encodeRpcStatus(GRPC_CODE_BY_STATUS[status], message, retryAfterSeconds)), status, {
+      'Content-Type': PROTOBUF_TYPE,
+    });
+  }
+  return c.json({ code, message }, status);
+}
+
+/**
+ * OTLP/HTTP: `POST /v1/traces` in protobuf or JSON, gzip or not. `/v1/metrics` and `/v1/logs` are
+ * accepted and ignored with a valid empty answer (after auth and size checks), so an SDK configured
+ * for all signals logs no export errors; mcpscope derives its metrics from spans.
+ */
+export function otlpHttpRoutes({
+  sink,
+  redactor,
+  authenticator,
+  observer = noopIngestObserver,
+  limits: partialLimits,
+  onCommitted,
+}: OtlpHttpOptions): Hono {
+  const limits = resolveOtlpLimits(partialLimits);
+  const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
+
+  const handleExport = (signal: Signal) =>
+    async function otlpHttpExport(c: Context): Promise<Response> {
+      const format = formatOf(c.req.header('content-type'));
+      const protocol: IngestProtocol = format === 'protobuf' ? 'http_protobuf' : 'http_json';
+      const answerFormat = format ?? 'json';
+      const refuse = (status: ErrorStatus, reason: RejectionReason, message: string) => {
+        observer.rejected(protocol, reason);
+        return errorResponse(c, answerFormat, status, reason, message);
+      };
+
+      if (authenticator?.isEnabled) {
+        const auth = await authenticator.authenticate(c.req.header('authorization'));
+        if (!auth.ok) {
+          observer.authFailed(protocol, auth.reason);
+          observer.rejected(protocol, 'unauthenticated');
+          c.header('WWW-Authenticate', wwwAuthenticate(auth.reason));
+          return errorResponse(c, answerFormat, 401, auth.reason, authFailureMessage(auth.reason));
+        }
+      }
+
+      if (format === undefined) {
+        return refuse(415, 'unsupported_media_type', `Content-Type must be ${PROTOBUF_TYPE} or ${JSON_TYPE}`);
+      }
+      const encoding = c.req.header('content-encoding')?.trim().toLowerCase() || 'identity';
+      if (encoding !== 'gzip' && encoding !== 'identity') {
+        return refuse(415, 'unsupported_media_type', 'Content-Encoding must be gzip or identity');
+      }
+
+      const declaredLength = Number(c.req.header('content-length') ?? 0);
+      if (declaredLength > limits.maxBodyBytes) {
+        return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
+      }
+      const received = await readBodyCapped(c.req.raw.body, limits.maxBodyBytes);
+      if (!received.ok) return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
+      let body = received.body;
+      if (encoding === 'gzip') {
+        const inflated = await gunzipCapped(body, limits.maxDecompressedBytes);
+        if (!inflated.ok) {
+          return inflated.problem === 'too_large'
+            ? refuse(413, 'too_large', `decompressed body is larger than ${limits.maxDecompressedBytes} bytes`)
+            : refuse(400, 'malformed', 'body is not valid gzip');
+        }
+        body = inflated.body;
+      }
+      if (body.byteLength > limits.maxDecompressedBytes) {
+        return refuse(413, 'too_large', `request body is larger than ${limits.maxDecompressedBytes} bytes`);
+      }
+
+      if (signal !== 'traces') {
+        return format === 'protobuf'
+          ? c.body(new Uint8Array(0), 200, { 'Content-Type': PROTOBUF_TYPE })
+          : c.json({}, 200);
+      }
+
+      const outcome = await ingestTraceRequest(body, format, protocol, ingest);
+      if (!outcome.ok) {
+        if (outcome.reason === 'overloaded' || outcome.reason === 'storage_error') {
+          return errorResponse(c, format, 503, outcome.reason, outcome.message, outcome.retryAfterSeconds);
+        }
+        return errorResponse(c, format, 400, outcome.reason, outcome.message);
+      }
+      return format === 'protobuf'
+        ? c.body(ownBytes(encodeExportTraceResponse('protobuf', outcome.partialSuccess)), 200, { 'Content-Type': PROTOBUF_TYPE })
+        : c.body(encodeExportTraceResponse('json', outcome.partialSuccess), 200, { 'Content-Type': JSON_TYPE });
+    };
+
+  const app = new Hono();
+  app.post('/v1/traces', handleExport('traces'));
+  app.post('/v1/metrics', handleExport('metrics'));
+  app.post('/v1/logs', handleExport('logs'));
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import type { IngestObserver } from '../model/ingest-events.js';
+import type { SpanRecord, SpanSink } from '../model/span.js';
+import type { OtlpLimits } from '../otlp/limits.js';
+import type { SpanRedactor } from '../redact/types.js';
+
+/** What both OTLP receivers (HTTP and gRPC) are built from. */
+export interface OtlpReceiverOptions {
+  /** Where redacted spans go; its promise settles after commit, and only then does the exporter get its answer. */
+  sink: SpanSink;
+  redactor: SpanRedactor;
+  /** Omitted or with nothing configured: ingest is open. */
+  authenticator?: Authenticator;
+  observer?: IngestObserver;
+  limits?: Partial<OtlpLimits>;
+  /** Receives the redacted spans once the sink committed them, e.g. a forwarder. Must not throw or block. */
+  onCommitted?: (spans: SpanRecord[]) => void;
+}

@@ -1,0 +1,2 @@
+export { redactSpans, type RedactedSpans } from './redact-spans.js';
+export type { RedactionOutcome, SpanRedactor } from './types.js';

@@ -1,0 +1,59 @@
+import type { Attributes, SpanRecord } from '../model/span.js';
+import type { SpanRedactor } from './types.js';
+
+export interface RedactedSpans {
+  spans: SpanRecord[];
+  count: number;
+  byRule: Record<string, number>;
+}
+
+/**
+ * Passes every value a span can carry through the redactor before it is stored, counted or
+ * forwarded: span, event, link and resource attributes, event names and status messages (both can
+ * hold exception text). The redactor sees each value whatever its key, so arguments recorded by
+ * other instrumentations under their own names (`input.value`, `gen_ai.prompt`, ...) are covered.
+ */
+export function redactSpans(spans: readonly SpanRecord[], redactor: SpanRedactor): RedactedSpans {
+  const byRule: Record<string, number> = {};
+  let count = 0;
+  const tally = (outcome: { count: number; byRule: Readonly<Record<string, number>> }) => {
+    count += outcome.count;
+    for (const [rule, hits] of Object.entries(outcome.byRule)) byRule[rule] = (byRule[rule] ?? 0) + hits;
+  };
+  const attributes = (input: Attributes): Attributes => {
+    if (Object.keys(input).length === 0) return input;
+    const outcome = redactor.redactAttributes(input);
+    tally(outcome);
+    // The engine rewrites strings inside the same JSON shape it was given.
+    return outcome.value as Attributes;
+  };
+  const text = (input: string): string => {
+    if (input === '') return input;
+    const outcome = redactor.redactString(input);
+    tally(outcome);
+    return outcome.value as string;
+  };
+
+  // Spans of one request usually share a resource object: redact it once.
+  const resources = new Map<Attributes, Attributes>();
+  const redacted = spans.map((span): SpanRecord => {
+    let resourceAttributes = resources.get(span.resourceAttributes);
+    if (resourceAttributes === undefined) {
+      resourceAttributes = attributes(span.resourceAttributes);
+      resources.set(span.resourceAttributes, resourceAttributes);
+    }
+    return {
+      ...span,
+      statusMessage: text(span.statusMessage),
+      attributes: attributes(span.attributes),
+      resourceAttributes,
+      events: span.events.map((event) => ({
+        ...event,
+        name: text(event.name),
+        attributes: attributes(event.attributes),
+      })),
+      links: span.links.map((link) => ({ ...link, attributes: attributes(link.attributes) })),
+    };
+  });
+  return { spans: redacted, count, byRule };
+}
