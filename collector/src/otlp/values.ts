@@ -8,7 +8,8 @@ import type { OtlpLimits } from './limits.js';
  * ids, 64-bit integers as decimal strings or numbers, and enums as numbers or names.
  */
 
-export const TRUNCATION_MARKER = '…[truncated]';
+/** Appended to a cut string; the `[TRUNCATED:` prefix is one the redaction engine leaves alone. */
+export const TRUNCATION_MARKER = '[TRUNCATED:max_attribute_value_length]';
 
 /** What reading a request noticed without refusing it. */
 export interface ReadNotes {

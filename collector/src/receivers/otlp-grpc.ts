@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { authFailureMessage } from '../auth/require-auth.js';
 import { noopIngestObserver } from '../model/ingest-events.js';
-import { encodeExportTraceResponse, encodeRpcStatus, GrpcCode } from '../otlp/encode.js';
+import { encodeExportTraceResponse, encodeRpcStatus } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
 import { ingestTraceRequest, type IngestContext } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
