@@ -119,6 +119,10 @@ export class CollectorMetrics implements IngestObserver {
   feedbackRecorded(verdict: string): void {
     this.counter('taskFeedback').inc({ verdict });
   }
+  /** Spans taken into the queue whose commit failed; their requests were refused, so exporters retry. */
+  commitFailed(spanCount: number): void {
+    this.counter('spansDropped').inc({ reason: 'storage_error' }, spanCount);
+  }
   forwarded(outcome: 'success' | 'failure', spanCount: number): void {
     this.counter('forwardedSpans').inc({ outcome }, spanCount);
   }
@@ -135,6 +139,7 @@ export class CollectorMetrics implements IngestObserver {
         gen_ai_tool_name: this.toolLabels.label(call.service, call.tool),
       });
     }
+    for (const taskId of result.removedTaskIds) this.pendingTasks.delete(taskId);
     const now = this.now();
     for (const task of result.touchedTasks) {
       if (!this.settledTasks.has(task.taskId))

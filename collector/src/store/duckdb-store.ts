@@ -179,7 +179,8 @@ export class DuckDbStore implements SpanStore {
     const storedKeys = new Set(storedFacts.map((facts) => spanKey(facts.traceId, facts.spanId)));
     const stored = [...unique.values()].filter((span) => !storedKeys.has(spanKey(span.traceId, span.spanId)));
     const duplicates = spans.length - stored.length;
-    if (stored.length === 0) return { stored, duplicates, touchedTasks: [], newRetries: [] };
+    if (stored.length === 0)
+      return { stored, duplicates, touchedTasks: [], removedTaskIds: [], newRetries: [] };
 
     const newFacts = stored.map(spanFacts);
     const factsByTrace = new Map<string, SpanFacts[]>();
@@ -321,7 +322,7 @@ export class DuckDbStore implements SpanStore {
     connection: DuckDBConnection,
     taskIds: readonly string[],
     factsByTrace: ReadonlyMap<string, SpanFacts[]>,
-  ): Promise<Pick<CommitResult, 'touchedTasks' | 'newRetries'>> {
+  ): Promise<Pick<CommitResult, 'touchedTasks' | 'removedTaskIds' | 'newRetries'>> {
     const traces = await this.loadTraces(connection, 'task_id', taskIds);
     const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
     const allFacts = new Map(factsByTrace);
@@ -348,12 +349,16 @@ export class DuckDbStore implements SpanStore {
     await connection.run('DELETE FROM calls WHERE task_id IN (SELECT unnest($ids))', idList, idType);
 
     const touchedTasks: TaskRollup[] = [];
+    const removedTaskIds: string[] = [];
     const calls: ToolCallRollup[] = [];
     for (const taskId of taskIds) {
       const taskFacts = traces
         .filter((trace) => trace.taskId === taskId)
         .flatMap((trace) => allFacts.get(trace.traceId) ?? []);
-      if (taskFacts.length === 0) continue;
+      if (taskFacts.length === 0) {
+        removedTaskIds.push(taskId);
+        continue;
+      }
       const rollup = rollUpTask(taskId, taskFacts);
       touchedTasks.push(rollup.task);
       calls.push(...rollup.calls);
@@ -362,7 +367,7 @@ export class DuckDbStore implements SpanStore {
     await this.appendCalls(connection, calls);
     await this.rollUpToolMinutes(connection, [...previousCalls, ...calls]);
     const newRetries = calls.filter((call) => call.retryOf !== null && !wasRetry.has(call.spanId));
-    return { touchedTasks, newRetries };
+    return { touchedTasks, removedTaskIds, newRetries };
   }
 
   private async appendTasks(connection: DuckDBConnection, tasks: readonly TaskRollup[]) {

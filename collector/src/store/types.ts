@@ -91,6 +91,8 @@ export interface CommitResult {
   duplicates: number;
   /** Tasks whose rollups this commit recomputed. */
   touchedTasks: TaskRollup[];
+  /** Tasks that no longer exist (their traces joined an explicit task id). */
+  removedTaskIds: string[];
   /** Calls that became retries in this commit. */
   newRetries: ToolCallRollup[];
 }
