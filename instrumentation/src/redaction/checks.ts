@@ -37,7 +37,9 @@ const hasDigit = (text: string): boolean => /[0-9]/.test(text);
 
 /** Tokens after `Bearer`/`Token`: random-looking, so prose such as "Bearer authentication" is kept. */
 export const looksLikeToken = (candidate: string): boolean =>
-  hasDigit(candidate) || /[._~+/=-]/.test(candidate) || candidate.length >= 20 ||
+  hasDigit(candidate) ||
+  /[._~+/=-]/.test(candidate) ||
+  candidate.length >= 20 ||
   (/[a-z]/.test(candidate) && /[A-Z]/.test(candidate) && candidate.length >= 12);
 
 /** Random key material has digits; words joined by dashes (`sk-is-not-a-key`) do not. */

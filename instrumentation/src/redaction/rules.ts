@@ -7,12 +7,7 @@
  * lookbehind), so a run of near-matches offers one start position instead of one per character.
  * When a pattern has a `secret` group, only that group is replaced and the context around it stays.
  */
-import {
-  containsDigit,
-  decodesToCredentialPair,
-  looksLikeToken,
-  plausibleCardNumber,
-} from './checks.js';
+import { containsDigit, decodesToCredentialPair, looksLikeToken, plausibleCardNumber } from './checks.js';
 import type { RedactionRule } from './types.js';
 
 export interface BuiltInRule extends RedactionRule {
@@ -46,7 +41,9 @@ const KEY_RULES: readonly BuiltInRule[] = [
   // Secrets and symmetric keys: `secret`, `aws_secret_access_key`, `AccountKey`, `signing_key`.
   {
     name: 'key_secret',
-    key: keyNamed('[a-z]{0,16}secrets?|secret_(?:access_)?key|(?:access|account|master|encryption|signing|shared)_?key'),
+    key: keyNamed(
+      '[a-z]{0,16}secrets?|secret_(?:access_)?key|(?:access|account|master|encryption|signing|shared)_?key',
+    ),
   },
   // `Authorization` / `Proxy-Authorization` headers and attributes.
   { name: 'key_authorization', key: keyNamed('authori[sz]ation') },
@@ -79,7 +76,8 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   // `scheme://user:password@host`: the password goes, scheme, user and host stay.
   {
     name: 'url_credentials',
-    value: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
+    value:
+      /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
   },
   // Slack incoming-webhook URLs are bearer credentials in themselves.
   {
@@ -110,7 +108,10 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     value: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{40,251})/,
   },
   // GitLab personal, deploy, runner and trigger tokens.
-  { name: 'gitlab_token', value: new RegExp(`${START}(?:glpat|gldt|glrt|glptt|glsoat|glcbt)-[A-Za-z0-9_-]{20,64}`) },
+  {
+    name: 'gitlab_token',
+    value: new RegExp(`${START}(?:glpat|gldt|glrt|glptt|glsoat|glcbt)-[A-Za-z0-9_-]{20,64}`),
+  },
   // Slack bot, user, app, refresh and configuration tokens.
   { name: 'slack_token', value: new RegExp(`${START}(?:xox[abprse]|xapp)-[A-Za-z0-9-]{10,255}`) },
   // Stripe secret and restricted keys (live and test) and webhook signing secrets.
@@ -198,4 +199,5 @@ export const SECRET_ASSIGNMENT =
   /(?<![A-Za-z0-9_.-])(?<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,4}(?::=|=>|:|=)\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
 
 /** Values after a secret name that are not secrets: flags, placeholders, or an auth scheme whose token another rule took. */
-export const NON_SECRET_ASSIGNED_VALUE = /^(?:true|false|null|none|undefined|\*+|bearer|basic|token|digest|negotiate)$/i;
+export const NON_SECRET_ASSIGNED_VALUE =
+  /^(?:true|false|null|none|undefined|\*+|bearer|basic|token|digest|negotiate)$/i;

@@ -71,7 +71,8 @@ const looksLikeJsonDocument = (text: string): boolean => {
 const cutAtTokenBoundary = (text: string, length: number): string => {
   if (text.length <= length) return text;
   let end = length;
-  const cutsToken = end > 0 && TOKEN_CHARACTER.test(text[end - 1] ?? '') && TOKEN_CHARACTER.test(text[end] ?? '');
+  const cutsToken =
+    end > 0 && TOKEN_CHARACTER.test(text[end - 1] ?? '') && TOKEN_CHARACTER.test(text[end] ?? '');
   if (cutsToken) {
     const floor = Math.max(0, length - CUT_BACKOFF_LIMIT);
     while (end > floor && TOKEN_CHARACTER.test(text[end - 1] ?? '')) end--;
@@ -118,7 +119,9 @@ export const createRedactor = ({
     const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
     if (!isExemptKey(scanned, normalized)) {
-      found = keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ?? null;
+      found =
+        keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ??
+        null;
     }
     if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
     keyClassifications.set(key, found);
@@ -268,7 +271,11 @@ export const createRedactor = ({
     return output;
   };
 
-  const redactObject = (entries: Record<string, unknown>, depth: number, pass: Pass): Record<string, unknown> => {
+  const redactObject = (
+    entries: Record<string, unknown>,
+    depth: number,
+    pass: Pass,
+  ): Record<string, unknown> => {
     const output: Record<string, unknown> = {};
     for (const key of Object.keys(entries)) {
       if (pass.nodes >= maxNodes) {

@@ -1,0 +1,230 @@
+/**
+ * Fake secrets for tests, assembled at run time from a seeded generator and split prefixes, so the
+ * repository holds no string a secret scanner would take for a live credential.
+ */
+
+export interface FakeSecret {
+  /** The text as it would appear in a tool argument or a log line. */
+  text: string;
+  /** The rule expected to fire when `text` appears in free text. */
+  rule: string;
+  /** Random parts of the secret that must never survive redaction. */
+  needles: string[];
+}
+
+export type Random = () => number;
+
+/** mulberry32: tiny, seeded, good enough to make test data differ run to run of a seed. */
+export const seededRandom = (seed: number): Random => {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+const ALNUM = UPPER + LOWER + DIGITS;
+const HEX = '0123456789abcdef';
+const BASE64 = ALNUM + '+/';
+const BASE64URL = ALNUM + '-_';
+
+/** Random characters from `alphabet`, with at least one digit and one letter when the alphabet has both. */
+const chars = (random: Random, alphabet: string, length: number): string => {
+  let text = '';
+  for (let index = 0; index < length; index++) text += alphabet[Math.floor(random() * alphabet.length)];
+  const hasDigits = /[0-9]/.test(alphabet);
+  const hasLetters = /[A-Za-z]/.test(alphabet);
+  if (hasDigits && hasLetters && length >= 4) {
+    const letter = /[A-Za-z]/.exec(alphabet)?.[0] ?? 'a';
+    text = `${DIGITS[Math.floor(random() * 10)]}${text.slice(1, -1)}${letter}`;
+  }
+  return text;
+};
+
+const b64url = (text: string): string => Buffer.from(text).toString('base64url');
+
+/** A Luhn-valid card number with the given issuer prefix and length. */
+export const luhnCardNumber = (random: Random, prefix: string, length: number): string => {
+  let digits = prefix;
+  while (digits.length < length - 1) digits += DIGITS[Math.floor(random() * 10)];
+  for (let check = 0; check <= 9; check++) {
+    const candidate = digits + String(check);
+    let sum = 0;
+    for (let index = 0; index < candidate.length; index++) {
+      let digit = Number(candidate[candidate.length - 1 - index]);
+      if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+      sum += digit;
+    }
+    if (sum % 10 === 0) return candidate;
+  }
+  throw new Error('unreachable: one check digit always fits');
+};
+
+const single = (rule: string, text: string, needle = text): FakeSecret => ({ text, rule, needles: [needle] });
+
+/** One generator per format; each returns a fresh fake secret. */
+export const FAKE_SECRET_FORMATS: Record<string, (random: Random) => FakeSecret> = {
+  jwt: (random) => {
+    const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: chars(random, ALNUM, 8) }));
+    const payload = b64url(
+      JSON.stringify({ sub: chars(random, ALNUM, 12), aud: 'api://infra', exp: 1_900_000_000 }),
+    );
+    const signature = chars(random, BASE64URL, 86);
+    return { text: `${header}.${payload}.${signature}`, rule: 'jwt', needles: [payload, signature] };
+  },
+  bearer_token: (random) => {
+    const token = chars(random, ALNUM + '._-', 40);
+    return { text: `Bearer ${token}`, rule: 'bearer_token', needles: [token] };
+  },
+  basic_auth: (random) => {
+    const password = chars(random, ALNUM, 14);
+    const encoded = Buffer.from(`deploy-bot:${password}`).toString('base64');
+    return { text: `Basic ${encoded}`, rule: 'basic_auth', needles: [encoded] };
+  },
+  aws_access_key_id: (random) =>
+    single('aws_access_key_id', ['AK', 'IA'].join('') + chars(random, UPPER + DIGITS, 16)),
+  aws_secret_access_key: (random) => {
+    const secret = chars(random, ALNUM + '/+', 40);
+    return { text: `aws_secret_access_key = ${secret}`, rule: 'aws_secret_access_key', needles: [secret] };
+  },
+  google_api_key: (random) =>
+    single('google_api_key', ['AI', 'za'].join('') + chars(random, ALNUM + '_-', 35)),
+  google_oauth_token: (random) =>
+    single('google_oauth_token', ['ya', '29.'].join('') + chars(random, ALNUM + '_-', 120)),
+  github_token: (random) => {
+    const kind = ['p', 'o', 'u', 's', 'r'][Math.floor(random() * 5)] ?? 'p';
+    return single('github_token', `gh${kind}_` + chars(random, ALNUM, 36));
+  },
+  github_fine_grained_pat: (random) =>
+    single(
+      'github_token',
+      ['github', 'pat'].join('_') + '_' + chars(random, ALNUM, 22) + '_' + chars(random, ALNUM, 59),
+    ),
+  gitlab_token: (random) => single('gitlab_token', ['gl', 'pat-'].join('') + chars(random, ALNUM + '_-', 20)),
+  slack_token: (random) =>
+    single(
+      'slack_token',
+      ['xo', 'xb-'].join('') +
+        `${chars(random, DIGITS, 12)}-${chars(random, DIGITS, 13)}-${chars(random, ALNUM, 24)}`,
+    ),
+  slack_webhook: (random) => {
+    const path = `T${chars(random, UPPER + DIGITS, 8)}/B${chars(random, UPPER + DIGITS, 10)}/${chars(random, ALNUM, 24)}`;
+    return { text: `https://hooks.slack.com/services/${path}`, rule: 'slack_webhook', needles: [path] };
+  },
+  stripe_key: (random) => {
+    const prefix = ['sk_live_', 'rk_live_', 'sk_test_'][Math.floor(random() * 3)] ?? 'sk_live_';
+    return single('stripe_key', prefix + chars(random, ALNUM, 24));
+  },
+  openai_api_key: (random) =>
+    single('openai_api_key', ['sk', 'proj'].join('-') + '-' + chars(random, ALNUM + '_-', 64)),
+  openai_legacy_key: (random) => single('openai_api_key', 'sk-' + chars(random, ALNUM, 48)),
+  anthropic_api_key: (random) =>
+    single(
+      'anthropic_api_key',
+      ['sk', 'ant', 'api03'].join('-') + '-' + chars(random, ALNUM + '_-', 93) + 'AA',
+    ),
+  sendgrid_api_key: (random) =>
+    single('sendgrid_api_key', `SG.${chars(random, ALNUM + '_-', 22)}.${chars(random, ALNUM + '_-', 43)}`),
+  twilio_api_key: (random) => single('twilio_api_key', 'SK' + chars(random, HEX, 32)),
+  twilio_auth_token: (random) => {
+    const token = chars(random, HEX, 32);
+    return { text: `AC${chars(random, HEX, 32)}:${token}`, rule: 'twilio_auth_token', needles: [token] };
+  },
+  npm_token: (random) => single('npm_token', ['np', 'm_'].join('') + chars(random, ALNUM, 36)),
+  pypi_token: (random) =>
+    single('pypi_token', ['py', 'pi-'].join('') + 'AgEIcHlwaS5vcmc' + chars(random, BASE64URL, 70)),
+  hashicorp_vault_token: (random) =>
+    single('hashicorp_vault_token', ['hv', 's.'].join('') + chars(random, ALNUM, 90)),
+  huggingface_token: (random) => single('huggingface_token', ['h', 'f_'].join('') + chars(random, ALNUM, 34)),
+  digitalocean_token: (random) =>
+    single('digitalocean_token', ['do', 'p_v1_'].join('') + chars(random, HEX, 64)),
+  databricks_token: (random) => single('databricks_token', ['da', 'pi'].join('') + chars(random, HEX, 32)),
+  azure_account_key: (random) => {
+    const key = chars(random, BASE64, 86) + '==';
+    return {
+      text: `DefaultEndpointsProtocol=https;AccountName=infrastate;AccountKey=${key};EndpointSuffix=core.windows.net`,
+      rule: 'azure_account_key',
+      needles: [key.slice(0, 40)],
+    };
+  },
+  url_signature: (random) => {
+    const signature = chars(random, ALNUM, 43) + '%3D';
+    return {
+      text: `https://infrastate.blob.core.windows.net/tfstate/prod.tfstate?sv=2022-11-02&sr=b&sp=r&sig=${signature}`,
+      rule: 'url_signature',
+      needles: [signature],
+    };
+  },
+  azure_client_secret: (random) =>
+    single(
+      'azure_client_secret',
+      chars(random, ALNUM, 3) + String(Math.floor(random() * 10)) + 'Q~' + chars(random, ALNUM + '_~.-', 34),
+    ),
+  pem_private_key: (random) => {
+    const lines = Array.from({ length: 6 }, () => chars(random, BASE64, 64));
+    const kind = ['RSA ', 'EC ', '', 'OPENSSH '][Math.floor(random() * 4)] ?? '';
+    const text = `-----BEGIN ${kind}PRIVATE KEY-----\n${lines.join('\n')}\n-----END ${kind}PRIVATE KEY-----`;
+    return { text, rule: 'pem_private_key', needles: lines };
+  },
+  pem_private_key_truncated: (random) => {
+    const lines = Array.from({ length: 3 }, () => chars(random, BASE64, 64));
+    return {
+      text: `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n${chars(random, BASE64, 20)}`,
+      rule: 'pem_private_key',
+      needles: lines,
+    };
+  },
+  url_credentials: (random) => {
+    const password = chars(random, ALNUM, 18);
+    const scheme = ['postgres', 'mysql', 'redis', 'amqp', 'https'][Math.floor(random() * 5)] ?? 'postgres';
+    return {
+      text: `${scheme}://app_user:${password}@db.internal.example:5432/app`,
+      rule: 'url_credentials',
+      needles: [password],
+    };
+  },
+  connection_string_password: (random) => {
+    const password = chars(random, ALNUM + '!#$%', 16);
+    return {
+      text: `Server=tcp:sql-prod.database.windows.net,1433;Initial Catalog=app;User ID=svc;Password=${password};Encrypt=True`,
+      rule: 'key_password',
+      needles: [password],
+    };
+  },
+  password_assignment: (random) => {
+    const password = chars(random, ALNUM, 14);
+    return { text: `password=${password}`, rule: 'key_password', needles: [password] };
+  },
+  token_assignment: (random) => {
+    const token = chars(random, ALNUM, 24);
+    return { text: `token: ${token}`, rule: 'key_token', needles: [token] };
+  },
+  card_number: (random) => {
+    const [prefix, length] = [
+      ['4', 16],
+      ['51', 16],
+      ['37', 15],
+      ['6011', 16],
+    ][Math.floor(random() * 4)] as [string, number];
+    const digits = luhnCardNumber(random, prefix, length);
+    const grouped =
+      length === 15
+        ? `${digits.slice(0, 4)} ${digits.slice(4, 10)} ${digits.slice(10)}`
+        : digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+    return { text: random() < 0.5 ? digits : grouped, rule: 'card_number', needles: [digits, grouped] };
+  },
+};
+
+export const FORMAT_NAMES = Object.keys(FAKE_SECRET_FORMATS);
+
+export const fakeSecret = (format: string, random: Random): FakeSecret => {
+  const generate = FAKE_SECRET_FORMATS[format];
+  if (generate === undefined) throw new Error(`no fake-secret format ${format}`);
+  return generate(random);
+};
