@@ -1,0 +1,34 @@
+/** What the orchestrator and a variant's child process exchange. */
+import type { ArgumentsKind } from './call-fixture.js';
+import type { ObservedSpan } from './variants.js';
+
+export type WorkerMode = 'timing' | 'heap' | 'attributes';
+
+export interface WorkerRequest {
+  clientSdkRoot: string;
+  warmupCalls: number;
+  calls: number;
+  /** Timing: the calls are made in this many batches per argument size; the median batch counts. */
+  batches: number;
+}
+
+export interface TimingResult {
+  mode: 'timing';
+  microsPerCall: Record<ArgumentsKind, number>;
+}
+
+export interface HeapResult {
+  mode: 'heap';
+  calls: number;
+  heapBeforeBytes: number;
+  heapAfterBytes: number;
+}
+
+export interface AttributesResult {
+  mode: 'attributes';
+  toolCallSpans: ObservedSpan[];
+}
+
+export type WorkerResult = TimingResult | HeapResult | AttributesResult;
+
+export const RESULT_PREFIX = 'BENCH_RESULT ';
