@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export type DebianTool = 'promtool' | 'amtool' | 'prometheus' | 'alertmanager';
+
+/** Executable names per tool, Debian's first: its Alertmanager is `prometheus-alertmanager`. */
+const EXECUTABLES: Record<DebianTool, readonly string[]> = {
+  promtool: ['promtool'],
+  amtool: ['amtool'],
+  prometheus: ['prometheus'],
+  alertmanager: ['prometheus-alertmanager', 'alertmanager'],
+};
+
+/** Debian packages that provide all four tools. */
+export const DEBIAN_PACKAGES = ['prometheus', 'prometheus-alertmanager'] as const;
+
+const findOnPath = (names: readonly string[], path = process.env.PATH ?? ''): string | undefined => {
+  for (const name of names) {
+    for (const dir of path.split(delimiter).filter(Boolean)) {
+      const candidate = join(dir, name);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return undefined;
+};
+
+const installWithApt = (): void => {
+  const asRoot = process.getuid?.() === 0;
+  const command = `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${DEBIAN_PACKAGES.join(' ')}`;
+  // One install at a time even when several test files ask at once.
+  execFileSync('flock', ['/tmp/mcpscope-apt.lock', ...(asRoot ? [] : ['sudo', '-n']), 'sh', '-c', command], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 300_000,
+  });
+};
+
+/**
+ * Absolute path of a Prometheus tool from Debian's packages. When it is missing and `CI` is set,
+ * installs the packages with apt-get; otherwise fails with a message that says what to install.
+ */
+export const ensureDebianTool = (tool: DebianTool, env: NodeJS.ProcessEnv = process.env): string => {
+  const found = findOnPath(EXECUTABLES[tool], env.PATH);
+  if (found) return found;
+  if (!env.CI) {
+    throw new Error(
+      `${EXECUTABLES[tool].join(' or ')} not found. Install Debian's Prometheus tools: ` +
+        `sudo apt-get update && sudo apt-get install -y ${DEBIAN_PACKAGES.join(' ')} (set CI=1 to let the tests do it).`,
+    );
+  }
+  try {
+    installWithApt();
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim() ?? String(error);
+    throw new Error(`apt-get install ${DEBIAN_PACKAGES.join(' ')} failed: ${stderr.slice(-1000)}`);
+  }
+  const installed = findOnPath(EXECUTABLES[tool], env.PATH);
+  if (!installed) throw new Error(`${tool} still not found after installing ${DEBIAN_PACKAGES.join(' ')}`);
+  return installed;
+};
