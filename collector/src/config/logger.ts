@@ -1,0 +1,37 @@
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Fields are structured metadata only: counts, ports, names. Never a payload or a header value. */
+export type LogFields = Record<string, string | number | boolean | null>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+/** JSON lines on stderr: stdout stays free for what a command prints. */
+export const createLogger = ({
+  level = 'info',
+  write = (line) => process.stderr.write(line),
+  now = () => new Date(),
+}: LoggerOptions = {}): Logger => {
+  const log = (entryLevel: LogLevel) =>
+    function log(message: string, fields: LogFields = {}) {
+      if (LEVELS[entryLevel] < LEVELS[level]) return;
+      write(`${JSON.stringify({ time: now().toISOString(), level: entryLevel, msg: message, ...fields })}\n`);
+    };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+};
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** What may be logged about an error: its class name, never its message (it can quote input). */
+export const errorKind = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
