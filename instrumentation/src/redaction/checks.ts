@@ -33,6 +33,18 @@ export const plausibleCardNumber = (candidate: string): boolean => {
   return groups.slice(0, -1).every((length) => length === 4) && last >= 1 && last <= 4;
 };
 
+/**
+ * How much of a digit run is a card number: the longest prefix that ends at the run's end or at a
+ * separator and is plausible (`4111 1111 1111 1111 0` holds a card followed by a 0); 0 for none.
+ */
+export const cardNumberLength = (candidate: string): number => {
+  const cuts = [candidate.length];
+  for (let index = candidate.length - 1; index > 0; index--) {
+    if (candidate[index] === ' ' || candidate[index] === '-') cuts.push(index);
+  }
+  return cuts.find((cut) => plausibleCardNumber(candidate.slice(0, cut))) ?? 0;
+};
+
 const hasDigit = (text: string): boolean => /[0-9]/.test(text);
 
 /** Tokens after `Bearer`/`Token`: random-looking, so prose such as "Bearer authentication" is kept. */

@@ -4,15 +4,18 @@
  *
  * Linear-time discipline for every pattern: each quantifier is bounded, adjacent quantifiers match
  * disjoint characters, and a token-shaped match may only start where a token can start (a negative
- * lookbehind), so a run of near-matches offers one start position instead of one per character.
+ * lookbehind that lets an escaped `\n` through), so a run of near-matches offers one start position
+ * instead of one per character.
  * When a pattern has a `secret` group, only that group is replaced and the context around it stays.
  */
-import { containsDigit, decodesToCredentialPair, looksLikeToken, plausibleCardNumber } from './checks.js';
+import { cardNumberLength, containsDigit, decodesToCredentialPair, looksLikeToken } from './checks.js';
 import type { RedactionRule } from './types.js';
 
 export interface BuiltInRule extends RedactionRule {
   /** Confirms a value match (the `secret` group, or the whole match) before it is replaced. */
   accept?: (secret: string) => boolean;
+  /** How many leading characters of the match are the secret; 0 keeps it. For runs that may overshoot. */
+  measure?: (secret: string) => number;
 }
 
 /** Suffixes that still name the secret itself: `password_hash`, `api_key_value`, `x_hub_signature_256`. */
@@ -57,8 +60,11 @@ const KEY_RULES: readonly BuiltInRule[] = [
   { name: 'key_token', key: keyNamed('[a-z]{0,16}token') },
 ];
 
-/** Where a token-shaped secret may begin: not inside a longer identifier. */
-const START = '(?<![A-Za-z0-9_-])';
+/**
+ * Where a token-shaped secret may begin: not inside a longer identifier, except right after an
+ * escape such as `\n` in JSON-escaped text (the `n` there is not part of a word).
+ */
+const START = '(?<!(?<!\\\\)[A-Za-z0-9_-])';
 
 /** Value rules in the order they run: specific formats first, so the most telling name wins. */
 const VALUE_RULES: readonly BuiltInRule[] = [
@@ -77,7 +83,7 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   {
     name: 'url_credentials',
     value:
-      /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
+      /(?<!(?<!\\)[A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
   },
   // Slack incoming-webhook URLs are bearer credentials in themselves.
   {
@@ -87,25 +93,26 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   // AWS access key ids (long-term AKIA, temporary ASIA and the other IAM prefixes).
   {
     name: 'aws_access_key_id',
-    value: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}(?![A-Za-z0-9])/,
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}(?![A-Za-z0-9])/,
   },
   // AWS secret access keys have no prefix: recognised by the name written before them.
   {
     name: 'aws_secret_access_key',
     value:
-      /(?<![A-Za-z0-9])(?:aws_?)?secret_?access_?key\\?["']?\s{0,4}(?::|=>|=)\s{0,4}\\?["']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/i,
+      /(?<!(?<!\\)[A-Za-z0-9])(?:aws_?)?secret_?access_?key\\?["']?\s{0,4}(?::|=>|=)\s{0,4}\\?["']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/i,
   },
   // Google API keys.
   { name: 'google_api_key', value: new RegExp(`${START}AIza[0-9A-Za-z_-]{35}`) },
   // Google OAuth access tokens (ya29.) and refresh tokens (1//0).
   {
     name: 'google_oauth_token',
-    value: /(?<![A-Za-z0-9_./-])(?:ya29\.[0-9A-Za-z_.-]{20,4096}|1\/\/0[0-9A-Za-z_-]{30,512})/,
+    value: /(?<!(?<!\\)[A-Za-z0-9_./-])(?:ya29\.[0-9A-Za-z_.-]{20,4096}|1\/\/0[0-9A-Za-z_-]{30,512})/,
   },
   // GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens, and fine-grained PATs.
   {
     name: 'github_token',
-    value: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{40,251})/,
+    value: /(?<!(?<!\\)[A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{40,251})/,
   },
   // GitLab personal, deploy, runner and trigger tokens.
   {
@@ -117,7 +124,8 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   // Stripe secret and restricted keys (live and test) and webhook signing secrets.
   {
     name: 'stripe_key',
-    value: /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,255}|whsec_[A-Za-z0-9]{24,255})/,
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,255}|whsec_[A-Za-z0-9]{24,255})/,
   },
   // Anthropic API and admin keys; runs before the OpenAI rule, which would also match `sk-`.
   { name: 'anthropic_api_key', value: new RegExp(`${START}sk-ant-[A-Za-z0-9_-]{20,255}`) },
@@ -126,37 +134,38 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   // SendGrid API keys: `SG.<id>.<secret>`.
   { name: 'sendgrid_api_key', value: new RegExp(`${START}SG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}`) },
   // Twilio API key SIDs (`SK` + 32 hex) are paired with a secret and identify it.
-  { name: 'twilio_api_key', value: /(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])/ },
+  { name: 'twilio_api_key', value: /(?<!(?<!\\)[A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])/ },
   // Twilio auth tokens written next to their account SID (`AC…:token`, `AC… token`).
   {
     name: 'twilio_auth_token',
-    value: /(?<![A-Za-z0-9])AC[0-9a-f]{32}(?:[:/\s]|%3A){1,3}(?<secret>[0-9a-f]{32})(?![0-9A-Za-z])/,
+    value: /(?<!(?<!\\)[A-Za-z0-9])AC[0-9a-f]{32}(?:[:/\s]|%3A){1,3}(?<secret>[0-9a-f]{32})(?![0-9A-Za-z])/,
   },
   // npm access tokens.
-  { name: 'npm_token', value: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,64}/ },
+  { name: 'npm_token', value: /(?<!(?<!\\)[A-Za-z0-9_])npm_[A-Za-z0-9]{36,64}/ },
   // PyPI upload tokens (macaroons).
   { name: 'pypi_token', value: new RegExp(`${START}pypi-[A-Za-z0-9_-]{40,4096}`) },
   // HashiCorp Vault service, batch and recovery tokens.
-  { name: 'hashicorp_vault_token', value: /(?<![A-Za-z0-9_.-])hv[sbr]\.[A-Za-z0-9_-]{20,512}/ },
+  { name: 'hashicorp_vault_token', value: /(?<!(?<!\\)[A-Za-z0-9_.-])hv[sbr]\.[A-Za-z0-9_-]{20,512}/ },
   // Hugging Face user access tokens.
-  { name: 'huggingface_token', value: /(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,64}/ },
+  { name: 'huggingface_token', value: /(?<!(?<!\\)[A-Za-z0-9_])hf_[A-Za-z0-9]{30,64}/ },
   // DigitalOcean personal, OAuth and refresh tokens.
-  { name: 'digitalocean_token', value: /(?<![A-Za-z0-9_])do[por]_v1_[a-f0-9]{64}/ },
+  { name: 'digitalocean_token', value: /(?<!(?<!\\)[A-Za-z0-9_])do[por]_v1_[a-f0-9]{64}/ },
   // Shopify admin, custom-app, partner and private-app tokens.
-  { name: 'shopify_token', value: /(?<![A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/ },
+  { name: 'shopify_token', value: /(?<!(?<!\\)[A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/ },
   // Databricks personal access tokens.
-  { name: 'databricks_token', value: /(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-[0-9])?/ },
+  { name: 'databricks_token', value: /(?<!(?<!\\)[A-Za-z0-9_])dapi[a-f0-9]{32}(?:-[0-9])?/ },
   // Grafana service-account tokens and Grafana Cloud access-policy tokens.
   {
     name: 'grafana_token',
-    value: /(?<![A-Za-z0-9_])(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,512}={0,2})/,
+    value: /(?<!(?<!\\)[A-Za-z0-9_])(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,512}={0,2})/,
   },
   // age encryption secret keys.
   { name: 'age_secret_key', value: /AGE-SECRET-KEY-1[0-9A-Z]{58}/ },
   // Azure storage account keys and Service Bus / Event Hubs shared access keys in connection strings.
   {
     name: 'azure_account_key',
-    value: /(?<![A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedSecretValue)=(?<secret>[^;\s"'&]{8,512})/,
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedSecretValue)=(?<secret>[^;\s"'&]{8,512})/,
   },
   // Signed URLs: Azure SAS `sig=`, AWS `X-Amz-Signature=`; the signature is what grants access.
   {
@@ -166,25 +175,25 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   // Microsoft Entra ID (Azure AD) client secrets: three characters, a digit, `Q~`, then 31–34 more.
   {
     name: 'azure_client_secret',
-    value: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}/,
+    value: /(?<!(?<!\\)[A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}/,
   },
   // `Bearer <token>` / `Token <token>` in headers, logs and error messages.
   {
     name: 'bearer_token',
-    value: /(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|Token)\s{1,4}(?<secret>[A-Za-z0-9._~+/=-]{8,4096})/,
+    value: /(?<!(?<!\\)[A-Za-z0-9])(?:[Bb]earer|BEARER|Token)\s{1,4}(?<secret>[A-Za-z0-9._~+/=-]{8,4096})/,
     accept: looksLikeToken,
   },
   // `Basic <base64(user:password)>`.
   {
     name: 'basic_auth',
-    value: /(?<![A-Za-z0-9])(?:[Bb]asic|BASIC)\s{1,4}(?<secret>[A-Za-z0-9+/]{4,4096}={0,2})/,
+    value: /(?<!(?<!\\)[A-Za-z0-9])(?:[Bb]asic|BASIC)\s{1,4}(?<secret>[A-Za-z0-9+/]{4,4096}={0,2})/,
     accept: decodesToCredentialPair,
   },
   // Payment card numbers: 13–19 digits from a card-issuing range, Luhn-valid, grouped as printed.
   {
     name: 'card_number',
-    value: /(?<![0-9A-Za-z_.])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_.])/,
-    accept: plausibleCardNumber,
+    value: /(?<!(?<!\\)[0-9A-Za-z_.])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_.])/,
+    measure: cardNumberLength,
   },
 ];
 
@@ -196,7 +205,7 @@ export const BUILT_IN_RULES: readonly RedactionRule[] = [...KEY_RULES, ...VALUE_
  * value may be quoted, or unquoted up to a delimiter, and keeps an HTTP auth scheme with its token.
  */
 export const SECRET_ASSIGNMENT =
-  /(?<![A-Za-z0-9_.-])(?<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,4}(?::=|=>|:|=)\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
+  /(?<!(?<!\\)[A-Za-z0-9_.-])(?<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,4}(?::=|=>|:|=)\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
 
 /** Values after a secret name that are not secrets: flags, placeholders, or an auth scheme whose token another rule took. */
 export const NON_SECRET_ASSIGNED_VALUE =

@@ -21,6 +21,8 @@ interface ValueDetector {
   pattern: RegExp;
   /** The rule to credit for replacing `secret`, or undefined to keep it. */
   ruleFor: (secret: string, match: RegExpExecArray) => string | undefined;
+  /** How many leading characters of `secret` to replace, when not all of them. */
+  measure?: (secret: string) => number;
 }
 
 /** State of one call: what was replaced, how many values were visited, which objects enclose us. */
@@ -118,7 +120,8 @@ export const createRedactor = ({
     const scanned = key.slice(0, KEY_SCAN_LIMIT);
     const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
-    if (!isExemptKey(scanned, normalized)) {
+    // A key that is itself a marker was a secret: its value was judged when the key was redacted.
+    if (!isExemptKey(scanned, normalized) && !containsMarker(scanned)) {
       found =
         keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ??
         null;
@@ -130,10 +133,11 @@ export const createRedactor = ({
 
   const valueDetector = (rule: BuiltInRule & { value: RegExp }): ValueDetector => {
     const name = ruleName(rule.name);
-    const accept = rule.accept;
+    const { accept, measure } = rule;
     return {
       pattern: withFlags(rule.value, 'gd', 'y'),
       ruleFor: (secret) => (accept === undefined || accept(secret) ? name : undefined),
+      ...(measure === undefined ? {} : { measure }),
     };
   };
   const hasValue = (rule: RedactionRule): rule is BuiltInRule & { value: RegExp } => rule.value !== undefined;
@@ -160,7 +164,12 @@ export const createRedactor = ({
     let replaced = false;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
       const span = match.indices?.groups?.secret ?? match.indices?.[0];
-      const [start, end] = span ?? [0, 0];
+      const start = span?.[0] ?? 0;
+      let end = span?.[1] ?? 0;
+      if (detector.measure !== undefined && end > start) {
+        end = start + detector.measure(text.slice(start, end));
+        pattern.lastIndex = Math.max(end, match.index + 1);
+      }
       const secret = text.slice(start, end);
       const rule = end > start && !containsMarker(secret) ? detector.ruleFor(secret, match) : undefined;
       if (rule === undefined) {
