@@ -29,7 +29,18 @@ export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<AuthResult>;
 }
 
-const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
@@ -51,7 +62,8 @@ export function createAuthenticator({ tokens = [], oidc }: AuthenticatorConfig =
   return {
     isEnabled: tokenDigests.length > 0 || verifyJwt !== undefined,
     async authenticate(authorization) {
-      if (authorization === undefined || authorization.trim() === '') return { ok: false, reason: 'missing_token' };
+      if (authorization === undefined || authorization.trim() === '')
+        return { ok: false, reason: 'missing_token' };
       const token = BEARER.exec(authorization)?.[1];
       if (token === undefined) return { ok: false, reason: 'invalid_token' };
       const staticIndex = matchStaticToken(token);
@@ -81,7 +93,10 @@ function createJwtVerifier({
       return { ok: true, subject: typeof payload.sub === 'string' ? payload.sub : 'unknown-subject' };
     } catch (error) {
       // Expiry is its own reason (on-call sees rotation problems); every other failure is an invalid token.
-      return { ok: false, reason: error instanceof joseErrors.JWTExpired ? 'expired_token' : 'invalid_token' };
+      return {
+        ok: false,
+        reason: error instanceof joseErrors.JWTExpired ? 'expired_token' : 'invalid_token',
+      };
     }
   };
 }

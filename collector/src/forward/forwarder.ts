@@ -99,7 +99,11 @@ export function createForwarder({
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) return { delivered: true };
       const waitMs = retryAfterMs(response.headers.get('retry-after'));
-      return { delivered: false, retryable: RETRYABLE_STATUSES.has(response.status), ...(waitMs !== undefined && { waitMs }) };
+      return {
+        delivered: false,
+        retryable: RETRYABLE_STATUSES.has(response.status),
+        ...(waitMs !== undefined && { waitMs }),
+      };
     } catch {
       // Refused connection, reset or timeout: downstream may come back.
       return { delivered: false, retryable: true };

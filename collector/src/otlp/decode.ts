@@ -27,7 +27,8 @@ type Fields = Record<string, unknown>;
 
 function asFields(value: unknown, field: string): Fields {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new OtlpDecodeError('invalid', `${field} must be an object`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new OtlpDecodeError('invalid', `${field} must be an object`);
   return value as Fields;
 }
 
@@ -60,7 +61,8 @@ function toSpanRecords(request: unknown, limits: OtlpLimits): DecodedTraceReques
     const resource = asFields(resourceFields.resource, 'resource');
     const resourceAttributes = readAttributes(resource.attributes, 'resource.attributes', limits, notes);
     const serviceNameValue = resourceAttributes[ATTR_SERVICE_NAME];
-    const serviceName = typeof serviceNameValue === 'string' && serviceNameValue !== '' ? serviceNameValue : UNKNOWN_SERVICE;
+    const serviceName =
+      typeof serviceNameValue === 'string' && serviceNameValue !== '' ? serviceNameValue : UNKNOWN_SERVICE;
 
     for (const scopeSpans of asList(resourceFields.scopeSpans, 'scopeSpans')) {
       const scopeFields = asFields(scopeSpans, 'scopeSpans');
@@ -68,17 +70,20 @@ function toSpanRecords(request: unknown, limits: OtlpLimits): DecodedTraceReques
 
       for (const span of asList(scopeFields.spans, 'spans')) {
         const fields = asFields(span, 'span');
+        const traceId = readRequiredId(fields.traceId, 16, 'traceId');
+        const spanId = readRequiredId(fields.spanId, 8, 'spanId');
         const startTimeUnixNano = readUnixNano(fields.startTimeUnixNano, 'startTimeUnixNano');
         const endTimeUnixNano = readUnixNano(fields.endTimeUnixNano, 'endTimeUnixNano');
-        if (startTimeUnixNano === 0n) throw new OtlpDecodeError('invalid', 'span startTimeUnixNano is missing');
+        if (startTimeUnixNano === 0n)
+          throw new OtlpDecodeError('invalid', 'span startTimeUnixNano is missing');
         if (endTimeUnixNano < startTimeUnixNano) {
           throw new OtlpDecodeError('invalid', 'span endTimeUnixNano is before startTimeUnixNano');
         }
         const status = asFields(fields.status, 'status');
 
         spans.push({
-          traceId: readRequiredId(fields.traceId, 16, 'traceId'),
-          spanId: readRequiredId(fields.spanId, 8, 'spanId'),
+          traceId,
+          spanId,
           parentSpanId: readParentSpanId(fields.parentSpanId),
           name: readString(fields.name, 'span name', limits, notes),
           kind: readSpanKind(fields.kind),
@@ -114,7 +119,10 @@ function toSpanRecords(request: unknown, limits: OtlpLimits): DecodedTraceReques
 }
 
 /** Decodes a binary protobuf `ExportTraceServiceRequest`. */
-export function decodeTraceRequestProtobuf(body: Uint8Array, limits: Partial<OtlpLimits> = {}): DecodedTraceRequest {
+export function decodeTraceRequestProtobuf(
+  body: Uint8Array,
+  limits: Partial<OtlpLimits> = {},
+): DecodedTraceRequest {
   let request: unknown;
   try {
     request = otlpProtoTypes().exportTraceServiceRequest.decode(body);
@@ -126,8 +134,14 @@ export function decodeTraceRequestProtobuf(body: Uint8Array, limits: Partial<Otl
 }
 
 /** Decodes an OTLP/JSON `ExportTraceServiceRequest` (hex ids, integer or named enums, int64 as strings or numbers). */
-export function decodeTraceRequestJson(body: string | Uint8Array, limits: Partial<OtlpLimits> = {}): DecodedTraceRequest {
-  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+export function decodeTraceRequestJson(
+  body: string | Uint8Array,
+  limits: Partial<OtlpLimits> = {},
+): DecodedTraceRequest {
+  const text =
+    typeof body === 'string'
+      ? body
+      : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let request: unknown;
   try {
     request = JSON.parse(text);

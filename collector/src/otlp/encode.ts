@@ -14,11 +14,19 @@ export interface PartialSuccess {
  */
 export function encodeExportTraceResponse(format: 'protobuf', partialSuccess?: PartialSuccess): Uint8Array;
 export function encodeExportTraceResponse(format: 'json', partialSuccess?: PartialSuccess): string;
-export function encodeExportTraceResponse(format: OtlpFormat, partialSuccess?: PartialSuccess): Uint8Array | string;
-export function encodeExportTraceResponse(format: OtlpFormat, partialSuccess?: PartialSuccess): Uint8Array | string {
+export function encodeExportTraceResponse(
+  format: OtlpFormat,
+  partialSuccess?: PartialSuccess,
+): Uint8Array | string;
+export function encodeExportTraceResponse(
+  format: OtlpFormat,
+  partialSuccess?: PartialSuccess,
+): Uint8Array | string {
   if (format === 'json') return JSON.stringify(partialSuccess ? { partialSuccess } : {});
   const { exportTraceServiceResponse } = otlpProtoTypes();
-  return exportTraceServiceResponse.encode(exportTraceServiceResponse.fromObject(partialSuccess ? { partialSuccess } : {})).finish();
+  return exportTraceServiceResponse
+    .encode(exportTraceServiceResponse.fromObject(partialSuccess ? { partialSuccess } : {}))
+    .finish();
 }
 
 /** gRPC status codes used in OTLP answers (`google.rpc.Code`). */
@@ -44,7 +52,9 @@ export function encodeRpcStatus(code: number, message: string, retryAfterSeconds
       : [
           {
             type_url: RETRY_INFO_TYPE_URL,
-            value: retryInfo.encode(retryInfo.fromObject({ retryDelay: { seconds: Math.ceil(retryAfterSeconds) } })).finish(),
+            value: retryInfo
+              .encode(retryInfo.fromObject({ retryDelay: { seconds: Math.ceil(retryAfterSeconds) } }))
+              .finish(),
           },
         ];
   return rpcStatus.encode(rpcStatus.fromObject({ code, message, details })).finish();
@@ -77,7 +87,8 @@ function toAnyValue(value: AttributeValue): object {
   if (value === null) return {};
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value };
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) ? { intValue: value } : { doubleValue: value };
   if (Array.isArray(value)) return { arrayValue: { values: value.map(toAnyValue) } };
   return { kvlistValue: { values: toKeyValues(value) } };
 }

@@ -28,8 +28,12 @@ export function otlpProtoTypes(): OtlpProtoTypes {
   root.loadSync(PROTO_FILES);
   root.resolveAll();
   loaded = {
-    exportTraceServiceRequest: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
-    exportTraceServiceResponse: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
+    exportTraceServiceRequest: root.lookupType(
+      'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+    ),
+    exportTraceServiceResponse: root.lookupType(
+      'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
+    ),
     rpcStatus: root.lookupType('google.rpc.Status'),
     retryInfo: root.lookupType('google.rpc.RetryInfo'),
   };

@@ -21,7 +21,8 @@ const ALL_ZERO = /^0+$/;
 
 /** A trace or span id as lowercase hex; `undefined` when the field is empty (absent, `""` or no bytes). */
 function readIdHex(value: unknown, byteLength: 8 | 16, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
+  // protobufjs leaves an absent bytes field as a shared empty array.
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return undefined;
   if (value instanceof Uint8Array) {
     if (value.length === 0) return undefined;
     if (value.length !== byteLength) {
@@ -88,7 +89,14 @@ function readInt64(value: unknown, field: string, signed: boolean): bigint {
 /** A `fixed64` nanosecond timestamp. */
 export const readUnixNano = (value: unknown, field: string): bigint => readInt64(value, field, false);
 
-const SPAN_KINDS: readonly SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const SPAN_KINDS: readonly SpanKind[] = [
+  'unspecified',
+  'internal',
+  'server',
+  'client',
+  'producer',
+  'consumer',
+];
 const STATUS_CODES: readonly SpanStatusCode[] = ['unset', 'ok', 'error'];
 
 function readEnum<T extends string>(value: unknown, names: readonly T[], prefix: string, field: string): T {
@@ -104,7 +112,8 @@ function readEnum<T extends string>(value: unknown, names: readonly T[], prefix:
   throw new OtlpDecodeError('invalid', `${field} is not a known value`);
 }
 
-export const readSpanKind = (value: unknown): SpanKind => readEnum(value, SPAN_KINDS, 'SPAN_KIND_', 'span kind');
+export const readSpanKind = (value: unknown): SpanKind =>
+  readEnum(value, SPAN_KINDS, 'SPAN_KIND_', 'span kind');
 export const readStatusCode = (value: unknown): SpanStatusCode =>
   readEnum(value, STATUS_CODES, 'STATUS_CODE_', 'status code');
 
@@ -129,14 +138,16 @@ const SPECIAL_DOUBLES: Record<string, number> = { NaN: NaN, Infinity: Infinity, 
 
 function readAnyValue(value: unknown, depth: number, limits: OtlpLimits, notes: ReadNotes): AttributeValue {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'object') throw new OtlpDecodeError('invalid', 'attribute value must be an AnyValue object');
+  if (typeof value !== 'object')
+    throw new OtlpDecodeError('invalid', 'attribute value must be an AnyValue object');
   if (depth > limits.maxValueDepth) {
     throw new OtlpDecodeError('invalid', `attribute value nested deeper than ${limits.maxValueDepth} levels`);
   }
   const anyValue = value as Record<string, unknown>;
   if (hasOwn(anyValue, 'stringValue')) return readString(anyValue.stringValue, 'stringValue', limits, notes);
   if (hasOwn(anyValue, 'boolValue')) {
-    if (typeof anyValue.boolValue !== 'boolean') throw new OtlpDecodeError('invalid', 'boolValue must be a boolean');
+    if (typeof anyValue.boolValue !== 'boolean')
+      throw new OtlpDecodeError('invalid', 'boolValue must be a boolean');
     return anyValue.boolValue;
   }
   if (hasOwn(anyValue, 'intValue')) {
@@ -154,12 +165,15 @@ function readAnyValue(value: unknown, depth: number, limits: OtlpLimits, notes: 
   }
   if (hasOwn(anyValue, 'bytesValue')) {
     const bytes = anyValue.bytesValue;
-    if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    if (bytes instanceof Uint8Array)
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     return readString(bytes, 'bytesValue', limits, notes);
   }
   if (hasOwn(anyValue, 'arrayValue')) {
     const array = anyValue.arrayValue as { values?: unknown } | null;
-    return asList(array?.values, 'arrayValue.values').map((item) => readAnyValue(item, depth + 1, limits, notes));
+    return asList(array?.values, 'arrayValue.values').map((item) =>
+      readAnyValue(item, depth + 1, limits, notes),
+    );
   }
   if (hasOwn(anyValue, 'kvlistValue')) {
     const list = anyValue.kvlistValue as { values?: unknown } | null;
@@ -185,11 +199,15 @@ function readKeyValues(
   // A null-prototype object: a key such as `__proto__` stays an ordinary attribute.
   const attributes: { [key: string]: AttributeValue } = Object.create(null);
   for (const entry of list) {
-    if (typeof entry !== 'object' || entry === null) throw new OtlpDecodeError('invalid', `${field} entry must be an object`);
+    if (typeof entry !== 'object' || entry === null)
+      throw new OtlpDecodeError('invalid', `${field} entry must be an object`);
     const { key, value: entryValue } = entry as { key?: unknown; value?: unknown };
     if (typeof key !== 'string') throw new OtlpDecodeError('invalid', `${field} entry key must be a string`);
     if (key.length > limits.maxAttributeValueLength) {
-      throw new OtlpDecodeError('limit_exceeded', `${field} has a key longer than ${limits.maxAttributeValueLength} characters`);
+      throw new OtlpDecodeError(
+        'limit_exceeded',
+        `${field} has a key longer than ${limits.maxAttributeValueLength} characters`,
+      );
     }
     attributes[key] = readAnyValue(entryValue, depth, limits, notes);
   }
@@ -197,7 +215,11 @@ function readKeyValues(
 }
 
 /** A repeated `KeyValue` field (span, event, link, resource or scope attributes). */
-export const readAttributes = (value: unknown, field: string, limits: OtlpLimits, notes: ReadNotes): Attributes =>
-  readKeyValues(value, field, 1, limits, notes);
+export const readAttributes = (
+  value: unknown,
+  field: string,
+  limits: OtlpLimits,
+  notes: ReadNotes,
+): Attributes => readKeyValues(value, field, 1, limits, notes);
 
 export { asList };

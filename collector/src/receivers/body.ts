@@ -3,7 +3,10 @@ import { createGunzip } from 'node:zlib';
 export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; problem: 'too_large' | 'corrupt' };
 
 /** Reads a request body, giving up as soon as it passes `maxBytes`. */
-export async function readBodyCapped(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<BodyResult> {
+export async function readBodyCapped(
+  stream: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<BodyResult> {
   if (stream === null) return { ok: true, body: new Uint8Array(0) };
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];

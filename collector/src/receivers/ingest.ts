@@ -1,6 +1,10 @@
 import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
 import { IngestOverloadedError, type SpanRecord, type SpanSink } from '../model/span.js';
-import { decodeTraceRequestJson, decodeTraceRequestProtobuf, type DecodedTraceRequest } from '../otlp/decode.js';
+import {
+  decodeTraceRequestJson,
+  decodeTraceRequestProtobuf,
+  type DecodedTraceRequest,
+} from '../otlp/decode.js';
 import type { PartialSuccess } from '../otlp/encode.js';
 import { OtlpDecodeError } from '../otlp/errors.js';
 import type { OtlpLimits } from '../otlp/limits.js';
@@ -37,7 +41,8 @@ export async function ingestTraceRequest(
 
   let decoded: DecodedTraceRequest;
   try {
-    decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body, limits) : decodeTraceRequestJson(body, limits);
+    decoded =
+      format === 'protobuf' ? decodeTraceRequestProtobuf(body, limits) : decodeTraceRequestJson(body, limits);
   } catch (error) {
     if (!(error instanceof OtlpDecodeError)) throw error;
     reject(error.reason);

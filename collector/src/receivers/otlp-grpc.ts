@@ -29,13 +29,18 @@ const rawUnaryMethod = (path: string): grpc.MethodDefinition<Buffer, Uint8Array>
   responseStream: false,
   requestSerialize: (request: Buffer) => request,
   requestDeserialize: (bytes: Buffer) => bytes,
-  responseSerialize: (response: Uint8Array) => Buffer.from(response.buffer, response.byteOffset, response.byteLength),
+  responseSerialize: (response: Uint8Array) =>
+    Buffer.from(response.buffer, response.byteOffset, response.byteLength),
   responseDeserialize: (bytes: Buffer) => bytes,
 });
 
 type UnaryHandler = grpc.handleUnaryCall<Buffer, Uint8Array>;
 
-const grpcError = (code: grpc.status, details: string, retryAfterSeconds?: number): Partial<grpc.StatusObject> => {
+const grpcError = (
+  code: grpc.status,
+  details: string,
+  retryAfterSeconds?: number,
+): Partial<grpc.StatusObject> => {
   const metadata = new grpc.Metadata();
   if (retryAfterSeconds !== undefined) {
     // RetryInfo in the status details is how OTLP/gRPC tells an exporter when to come back.
@@ -83,7 +88,9 @@ export async function startOtlpGrpcReceiver({
         return callback(grpcError(grpc.status.UNAVAILABLE, outcome.message, outcome.retryAfterSeconds));
       }
       return callback(grpcError(grpc.status.INVALID_ARGUMENT, outcome.message));
-    })().catch(() => callback(grpcError(grpc.status.UNAVAILABLE, 'the collector failed to process the request')));
+    })().catch(() =>
+      callback(grpcError(grpc.status.UNAVAILABLE, 'the collector failed to process the request')),
+    );
   };
 
   const ignoreExport: UnaryHandler = (call, callback) => {

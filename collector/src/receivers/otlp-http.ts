@@ -48,9 +48,13 @@ function errorResponse(
 ): Response {
   if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
   if (format === 'protobuf') {
-    return c.body(ownBytes(encodeRpcStatus(GRPC_CODE_BY_STATUS[status], message, retryAfterSeconds)), status, {
-      'Content-Type': PROTOBUF_TYPE,
-    });
+    return c.body(
+      ownBytes(encodeRpcStatus(GRPC_CODE_BY_STATUS[status], message, retryAfterSeconds)),
+      status,
+      {
+        'Content-Type': PROTOBUF_TYPE,
+      },
+    );
   }
   return c.json({ code, message }, status);
 }
@@ -104,13 +108,18 @@ export function otlpHttpRoutes({
         return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
       }
       const received = await readBodyCapped(c.req.raw.body, limits.maxBodyBytes);
-      if (!received.ok) return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
+      if (!received.ok)
+        return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
       let body = received.body;
       if (encoding === 'gzip') {
         const inflated = await gunzipCapped(body, limits.maxDecompressedBytes);
         if (!inflated.ok) {
           return inflated.problem === 'too_large'
-            ? refuse(413, 'too_large', `decompressed body is larger than ${limits.maxDecompressedBytes} bytes`)
+            ? refuse(
+                413,
+                'too_large',
+                `decompressed body is larger than ${limits.maxDecompressedBytes} bytes`,
+              )
             : refuse(400, 'malformed', 'body is not valid gzip');
         }
         body = inflated.body;
@@ -133,8 +142,12 @@ export function otlpHttpRoutes({
         return errorResponse(c, format, 400, outcome.reason, outcome.message);
       }
       return format === 'protobuf'
-        ? c.body(ownBytes(encodeExportTraceResponse('protobuf', outcome.partialSuccess)), 200, { 'Content-Type': PROTOBUF_TYPE })
-        : c.body(encodeExportTraceResponse('json', outcome.partialSuccess), 200, { 'Content-Type': JSON_TYPE });
+        ? c.body(ownBytes(encodeExportTraceResponse('protobuf', outcome.partialSuccess)), 200, {
+            'Content-Type': PROTOBUF_TYPE,
+          })
+        : c.body(encodeExportTraceResponse('json', outcome.partialSuccess), 200, {
+            'Content-Type': JSON_TYPE,
+          });
     };
 
   const app = new Hono();
