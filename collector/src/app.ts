@@ -1,0 +1,204 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createRedactor } from '@mcpscope/instrumentation/redaction';
+import { ApiError, apiRoutes, renderError } from './api/index.js';
+import { createAuthenticator, requireAuth } from './auth/index.js';
+import type { CollectorConfig } from './config/index.js';
+import { errorKind, silentLogger, type Logger } from './config/index.js';
+import { createForwarder, type Forwarder } from './forward/index.js';
+import { CollectorMetrics } from './metrics/index.js';
+import { IngestQueue } from './pipeline/index.js';
+import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
+import { DuckDbStore, startStoreMaintenance } from './store/index.js';
+
+export interface RunningCollector {
+  httpPort: number;
+  grpcPort: number;
+  /** Base URL of the HTTP side (OTLP/HTTP, /api, /metrics). */
+  url: string;
+  /** Stops listening, commits everything accepted, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartCollectorOptions {
+  logger?: Logger;
+}
+
+const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+const listen = (app: Hono, hostname: string, port: number): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname, port }) as Server;
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+
+/** Stops accepting, lets in-flight requests finish, and drops keep-alive connections as they go idle. */
+const closeServer = (server: Server): Promise<void> =>
+  new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+
+/**
+ * Composes the collector: DuckDB store, ingest queue, metrics, OTLP receivers (gRPC on its own port,
+ * HTTP on the same Hono app and port as /api, /metrics, /healthz and /readyz), auth, forwarding.
+ */
+export const startCollector = async (
+  config: CollectorConfig,
+  { logger = silentLogger }: StartCollectorOptions = {},
+): Promise<RunningCollector> => {
+  const store = await DuckDbStore.open({
+    path: config.dbPath,
+    threads: config.duckdbThreads,
+    memoryLimit: config.duckdbMemoryLimit,
+  });
+  const metrics = new CollectorMetrics({
+    maxToolsPerService: config.maxToolsPerService,
+    taskSettleSeconds: config.taskSettleSeconds,
+  });
+  const forwarder: Forwarder | undefined =
+    config.forwardEndpoint === undefined
+      ? undefined
+      : createForwarder({
+          endpoint: config.forwardEndpoint,
+          onDrop: (spanCount, reason) => {
+            metrics.forwarded('failure', spanCount);
+            logger.warn('forwarding dropped spans', { spanCount, reason });
+          },
+        });
+  let forwardedSoFar = 0;
+  const countForwarded = () => {
+    const forwarded = forwarder?.stats().forwardedSpans ?? 0;
+    if (forwarded > forwardedSoFar) metrics.forwarded('success', forwarded - forwardedSoFar);
+    forwardedSoFar = forwarded;
+  };
+
+  const queue = new IngestQueue({
+    store,
+    capacity: config.queueCapacity,
+    batchSize: config.batchSize,
+    batchIntervalMs: config.batchIntervalMs,
+    onCommitted: (result, seconds) => {
+      metrics.committed(result, seconds);
+      // Duplicates were forwarded when first stored; send only what this commit added.
+      if (result.stored.length > 0) forwarder?.forward(result.stored);
+    },
+    onCommitFailed: (error, spanCount) => {
+      metrics.commitFailed(spanCount);
+      logger.error('commit failed; the requests were refused and exporters will retry', {
+        spanCount,
+        error: errorKind(error),
+      });
+    },
+    onDepthChanged: (depth) => metrics.queueDepth(depth),
+  });
+  metrics.queueCapacity(queue.capacity);
+
+  const redactor = createRedactor({
+    rules: config.redactionRules.map((rule) => ({
+      name: rule.name,
+      ...(rule.key === undefined ? {} : { key: new RegExp(rule.key, 'i') }),
+      ...(rule.value === undefined ? {} : { value: new RegExp(rule.value, 'g') }),
+    })),
+  });
+  const authenticator = createAuthenticator({
+    tokens: config.authTokens,
+    ...(config.oidc === undefined ? {} : { oidc: config.oidc }),
+  });
+  const limits = {
+    maxBodyBytes: config.maxBodyBytes,
+    maxDecompressedBytes: config.maxDecompressedBytes,
+    maxSpansPerRequest: config.maxSpansPerRequest,
+    maxAttributeValueLength: config.maxAttributeValueLength,
+  };
+
+  const app = new Hono();
+  app.onError(renderError);
+  app.notFound(() => {
+    throw new ApiError(404, 'not_found', 'no such route');
+  });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    const ready = store.isOpen && !queue.isFull;
+    return c.json(
+      { status: ready ? 'ready' : 'not_ready', storeOpen: store.isOpen, queueFull: queue.isFull },
+      ready ? 200 : 503,
+    );
+  });
+  app.get('/metrics', async (c) => {
+    countForwarded();
+    metrics.queueDepth(queue.depth);
+    return c.body(await metrics.exposition(), 200, { 'content-type': metrics.contentType });
+  });
+  app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: metrics }));
+  app.route('/', apiRoutes({ store, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
+  app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
+
+  const stopMaintenance = startStoreMaintenance({
+    store,
+    retentionDays: config.retentionDays,
+    onError: (operation, error) => logger.error(`store ${operation} failed`, { error: errorKind(error) }),
+  });
+  const stopSettling = metrics.startTaskSettling();
+
+  let server: Server | undefined;
+  let grpc: Awaited<ReturnType<typeof startOtlpGrpcReceiver>> | undefined;
+  try {
+    server = await listen(app, config.host, config.httpPort);
+    grpc = await startOtlpGrpcReceiver({
+      host: config.host,
+      port: config.grpcPort,
+      sink: queue,
+      redactor,
+      authenticator,
+      observer: metrics,
+      limits,
+    });
+  } catch (error) {
+    stopMaintenance();
+    stopSettling();
+    if (server !== undefined) await closeServer(server);
+    await queue.close();
+    await store.close();
+    throw error;
+  }
+  const httpPort = (server.address() as AddressInfo).port;
+  const grpcPort = grpc.port;
+  const url = `http://${urlHost(config.host)}:${httpPort}`;
+  logger.info('collector listening', { host: config.host, httpPort, grpcPort, dbPath: config.dbPath });
+
+  let closing: Promise<void> | undefined;
+  const runningServer = server;
+  const runningGrpc = grpc;
+  return {
+    httpPort,
+    grpcPort,
+    url,
+    close() {
+      closing ??= (async function closeCollector() {
+        logger.info('collector shutting down', { queuedSpans: queue.depth });
+        stopMaintenance();
+        stopSettling();
+        // Stop taking connections, then commit what was accepted: in-flight requests get their answer.
+        const receiversClosed = Promise.all([runningGrpc.close(), closeServer(runningServer)]);
+        await queue.close();
+        await receiversClosed;
+        metrics.settleIdleTasks();
+        await forwarder?.close();
+        await store.close();
+        logger.info('collector stopped');
+      })();
+      return closing;
+    },
+  };
+};

@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCPSCOPE_TASK_ID,
+} from '@mcpscope/instrumentation/conventions';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+const runCli = (args: string[], env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, output, exited };
+};
+
+const waitFor = async (check: () => boolean, what: string) => {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+const attribute = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+describe('mcpscope CLI', () => {
+  it('exits non-zero naming the setting when a value is bad', async () => {
+    const bad = runCli(['collector', '--http-port', 'eighty']);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.output.stderr).toContain(
+      'httpPort (--http-port or MCPSCOPE_HTTP_PORT): expected an integer from 0 to 65535',
+    );
+
+    const remote = runCli(['collector'], { MCPSCOPE_HOST: '0.0.0.0' });
+    expect(await remote.exited).not.toBe(0);
+    expect(remote.output.stderr).toContain('invalid setting host');
+  });
+
+  it('runs the collector, tells how to point an exporter at it, lists tasks, and stops cleanly on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpscope-cli-'));
+    dirs.push(dir);
+    const collector = runCli([
+      'collector',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--db-path',
+      join(dir, 'db.duckdb'),
+    ]);
+    await waitFor(
+      () => collector.output.stdout.includes('OTEL_EXPORTER_OTLP_ENDPOINT='),
+      'the listening banner',
+    );
+    expect(collector.output.stdout).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT=http:\/\/127\.0\.0\.1:\d+/);
+    const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/tasks/.exec(collector.output.stdout)?.[1] ?? '';
+
+    const start = BigInt(Date.now()) * 1_000_000n;
+    const response = await fetch(`${base}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [attribute('service.name', 'cli-agent')] },
+            scopeSpans: [
+              {
+                scope: { name: 'cli-test' },
+                spans: [
+                  {
+                    traceId: '5b8efff798038103d269b633813fc60c',
+                    spanId: 'eee19b7ec3c1b174',
+                    name: 'tools/call deploy',
+                    kind: 3,
+                    startTimeUnixNano: String(start),
+                    endTimeUnixNano: String(start + 5_000_000n),
+                    attributes: [
+                      attribute(ATTR_MCP_METHOD_NAME, 'tools/call'),
+                      attribute(ATTR_GEN_AI_TOOL_NAME, 'deploy'),
+                      attribute(ATTR_MCPSCOPE_TASK_ID, 'cli-task-1'),
+                    ],
+                    status: {},
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+
+    const tasks = runCli(['tasks', '--url', base]);
+    expect(await tasks.exited).toBe(0);
+    const [header, row] = tasks.output.stdout.trim().split('\n');
+    expect(header).toMatch(/^TASK\s+STARTED\s+OUTCOME/);
+    expect(row).toMatch(/^cli-task-1\s+\S+\s+success\s+0\.01s\s+1\s+0\s+0\s+0\/0\s+0\s+-\s+cli-agent$/);
+
+    collector.child.kill('SIGTERM');
+    expect(await collector.exited).toBe(0);
+    expect(collector.output.stderr).toContain('"msg":"collector stopped"');
+    for (const line of collector.output.stderr.trim().split('\n'))
+      expect(() => JSON.parse(line)).not.toThrow();
+  });
+});

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { startCollector } from './app.js';
+import {
+  ConfigError,
+  createLogger,
+  errorKind,
+  parseConfig,
+  SETTINGS,
+  type SettingName,
+} from './config/index.js';
+import type { TaskSummary } from './store/types.js';
+
+// DuckDB and gRPC share libuv's pool with file and DNS work; four threads are too few under load.
+process.env.UV_THREADPOOL_SIZE ??= '8';
+
+const BOOLEAN_SETTINGS = new Set<SettingName>(['allowInsecureRemote']);
+
+const exporterHint = (grpcUrl: string, httpUrl: string) =>
+  [
+    'Point an OpenTelemetry exporter at it:',
+    `  OTEL_EXPORTER_OTLP_ENDPOINT=${grpcUrl}`,
+    `  or, over HTTP: OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_EXPORTER_OTLP_ENDPOINT=${httpUrl}`,
+  ].join('\n');
+
+const runCollector = async (flags: Record<string, string | boolean | undefined>) => {
+  let config;
+  try {
+    config = parseConfig({ flags, env: process.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`mcpscope collector: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const collector = await startCollector(config, { logger });
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const grpcUrl = `http://${host}:${collector.grpcPort}`;
+  process.stdout.write(
+    [
+      'mcpscope collector is listening',
+      `  OTLP/gRPC   ${grpcUrl}`,
+      `  OTLP/HTTP   ${collector.url}/v1/traces`,
+      `  API         ${collector.url}/api/tasks`,
+      `  Metrics     ${collector.url}/metrics`,
+      `  Database    ${config.dbPath}`,
+      exporterHint(grpcUrl, collector.url),
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn('second signal; exiting without flushing', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('stopping', { signal });
+    collector.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: errorKind(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+};
+
+const cell = (value: string, width: number) =>
+  value.length > width ? `${value.slice(0, width - 1)}…` : value.padEnd(width);
+
+/** Recent tasks as a fixed-width table, newest first. */
+export const formatTaskTable = (tasks: readonly TaskSummary[]): string => {
+  const columns: [string, number, (task: TaskSummary) => string][] = [
+    ['TASK', 34, (task) => task.taskId],
+    ['STARTED', 24, (task) => task.startTime],
+    ['OUTCOME', 9, (task) => task.outcome],
+    ['DURATION', 10, (task) => `${(task.durationMs / 1000).toFixed(2)}s`],
+    ['CALLS', 6, (task) => String(task.toolCalls)],
+    ['FAILED', 6, (task) => String(task.failedCalls)],
+    ['RETRIES', 7, (task) => String(task.retries)],
+    ['TOKENS IN/OUT', 15, (task) => `${task.inputTokens}/${task.outputTokens}`],
+    ['AUTH FAIL', 9, (task) => String(task.authFailures)],
+    ['FEEDBACK', 9, (task) => task.feedback?.verdict ?? '-'],
+    ['SERVICES', 30, (task) => task.services.join(',')],
+  ];
+  const line = (values: string[]) =>
+    values
+      .map((value, index) => cell(value, columns[index]?.[1] ?? value.length))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(columns.map(([title]) => title)),
+    ...tasks.map((task) => line(columns.map(([, , read]) => read(task)))),
+  ].join('\n');
+};
+
+const runTasks = async (options: { url: string; limit: string; outcome?: string; token?: string }) => {
+  const url = new URL('/api/tasks', options.url);
+  url.searchParams.set('limit', options.limit);
+  if (options.outcome !== undefined) url.searchParams.set('outcome', options.outcome);
+  const token = options.token ?? process.env.MCPSCOPE_API_TOKEN;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  } catch {
+    process.stderr.write(`mcpscope tasks: no collector answered at ${url.origin}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const body = (await response.json().catch(() => null)) as {
+    tasks?: TaskSummary[];
+    message?: string;
+  } | null;
+  if (!response.ok || body?.tasks === undefined) {
+    process.stderr.write(`mcpscope tasks: ${response.status} ${body?.message ?? response.statusText}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(body.tasks.length === 0 ? 'no tasks yet\n' : `${formatTaskTable(body.tasks)}\n`);
+};
+
+const program = new Command('mcpscope').description(
+  'Observability for MCP servers and the agents that call them.',
+);
+
+const collectorCommand = program
+  .command('collector')
+  .description('Run the collector: OTLP in, DuckDB, task rollups, /api and /metrics out.');
+for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+  const flags = BOOLEAN_SETTINGS.has(name) ? spec.flag : `${spec.flag} <value>`;
+  collectorCommand.addOption(new Option(flags, `${spec.description} [${spec.env}]`));
+}
+collectorCommand.action((flags: Record<string, string | boolean | undefined>) => runCollector(flags));
+
+program
+  .command('tasks')
+  .description('Print recent agent tasks from a running collector.')
+  .option('--url <url>', 'collector base URL', 'http://127.0.0.1:4318')
+  .option('--limit <n>', 'how many tasks', '20')
+  .option('--outcome <outcome>', 'only tasks with this outcome (success, recovered, failed)')
+  .option('--token <token>', 'bearer token for the API [MCPSCOPE_API_TOKEN]')
+  .action(runTasks);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`mcpscope: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

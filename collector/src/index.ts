@@ -1,0 +1,15 @@
+export { startCollector } from './app.js';
+export type { RunningCollector, StartCollectorOptions } from './app.js';
+export { collectorConfig, ConfigError, parseConfig, SETTINGS } from './config/index.js';
+export type { CollectorConfig } from './config/index.js';
+export { apiRoutes, ApiError } from './api/index.js';
+export { CollectorMetrics } from './metrics/index.js';
+export * from './metrics/names.js';
+export { IngestQueue } from './pipeline/index.js';
+export { DuckDbStore } from './store/index.js';
+export type * from './store/types.js';
+export { rollUpTask } from './rollup/index.js';
+export type { TaskOutcome, TaskRollup, ToolCallRollup } from './rollup/index.js';
+export { IngestOverloadedError } from './model/span.js';
+export type { SpanRecord, SpanSink } from './model/span.js';
+export type { IngestObserver } from './model/ingest-events.js';
