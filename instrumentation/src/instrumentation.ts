@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  InstrumentationBase,
-  InstrumentationNodeModuleDefinition,
-  InstrumentationNodeModuleFile,
-} from '@opentelemetry/instrumentation';
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { observeHttpAuth } from './auth-events.js';
 import { McpTelemetry } from './mcp-telemetry.js';
 import {
@@ -16,7 +12,7 @@ import {
   unpatchProtocolPrototype,
 } from './patch-protocol.js';
 import type { McpInstrumentationConfig } from './types.js';
-import { PACKAGE_NAME, PACKAGE_VERSION, SUPPORTED_SDK_VERSIONS } from './version.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const SDK = '@modelcontextprotocol/sdk';
 const CJS_PROTOCOL = 'dist/cjs/shared/protocol.js';
@@ -61,11 +57,29 @@ const sdkRoots = (): string[] => {
   });
 };
 
+/** Whether the entry script is CommonJS or ESM, from how it was loaded or its extension and package type. */
+const entryModuleFormat = (): 'commonjs' | 'module' | 'unknown' => {
+  if (nodeRequire.main !== undefined) return 'commonjs';
+  const entry = process.argv[1];
+  if (!entry) return 'unknown';
+  if (/\.[mc]?ts$/.test(entry)) return 'unknown';
+  if (entry.endsWith('.mjs')) return 'module';
+  if (entry.endsWith('.cjs')) return 'commonjs';
+  for (let dir = dirname(resolve(entry)); ; dir = dirname(dir)) {
+    try {
+      const { type } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: string };
+      return type === 'module' ? 'module' : 'commonjs';
+    } catch {
+      if (dirname(dir) === dir) return 'commonjs';
+    }
+  }
+};
+
 /**
- * OpenTelemetry instrumentation for the MCP TypeScript SDK. Patches `Protocol.prototype` of every
- * SDK copy it can reach: CommonJS builds through the standard require hook (also when they load
- * later), ESM builds found beside the application, already-loaded copies directly. Anything else
- * (a bundled or relocated SDK) is covered by `instrumentMcp(serverOrClient)`.
+ * OpenTelemetry instrumentation for the MCP TypeScript SDK. Patches `Protocol.prototype` of the SDK
+ * copies resolvable beside the application (the build, CommonJS or ESM, that the entry script will
+ * load) and of copies already loaded. Anything else (a bundled or relocated SDK) is covered by
+ * `instrumentMcp(serverOrClient)`.
  */
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
   // `declare`d: the base constructor calls enable() before field initialisers would run.
@@ -83,21 +97,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
   }
 
+  /**
+   * No module hooks: require-in-the-middle resolves a package's main entry to tell its files apart,
+   * and the SDK's `"."` export points at a file the package does not ship, so the hook never fires
+   * for it. `enable()` patches the copies it can resolve instead.
+   */
   protected override init() {
-    const protocolFile = new InstrumentationNodeModuleFile(
-      `${SDK}/${CJS_PROTOCOL}`,
-      [SUPPORTED_SDK_VERSIONS],
-      (moduleExports: ProtocolModule) => {
-        this.patchModule(moduleExports);
-        return moduleExports;
-      },
-      () => {},
-    );
-    return [
-      new InstrumentationNodeModuleDefinition(SDK, [SUPPORTED_SDK_VERSIONS], undefined, undefined, [
-        protocolFile,
-      ]),
-    ];
+    return [];
   }
 
   override setConfig(config: McpInstrumentationConfig = {}): void {
@@ -109,8 +115,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     super.enable();
     this.activate();
     this.patchLoadedCommonJsCopies();
-    // A CommonJS entry point loads the SDK's CommonJS build; importing the ESM build would only cost start-up.
-    if (nodeRequire.main === undefined) this.readyPromise = this.patchEsmCopies();
+    // Load only the build the application will use: the other would cost start-up and patch nothing.
+    const format = entryModuleFormat();
+    if (format !== 'module') this.patchCommonJsCopies();
+    if (format !== 'commonjs') this.readyPromise = this.patchEsmCopies();
     if (this.getConfig().observeHttpAuth !== false && !this.stopAuthObservers) {
       this.stopAuthObservers = observeHttpAuth();
     }
@@ -149,6 +157,16 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   private patchLoadedCommonJsCopies(): void {
     for (const [file, cached] of Object.entries(nodeRequire.cache)) {
       if (file.endsWith(CJS_PROTOCOL_SUFFIX)) this.patchModule(cached?.exports as ProtocolModule);
+    }
+  }
+
+  private patchCommonJsCopies(): void {
+    for (const root of sdkRoots()) {
+      try {
+        this.patchModule(nodeRequire(join(root, CJS_PROTOCOL)) as ProtocolModule);
+      } catch (error) {
+        this._diag.debug(`mcpscope: no CommonJS build of the MCP SDK at ${root}`, error);
+      }
     }
   }
 

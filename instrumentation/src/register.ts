@@ -42,6 +42,21 @@ const traceExporterFromEnv = (env: NodeJS.ProcessEnv) => {
   return new OTLPTraceExporter();
 };
 
+/**
+ * NodeSDK installs a console logger when OTEL_LOG_LEVEL is set, and console.info writes to stdout,
+ * a stdio server's protocol channel. The variable is hidden while the SDK is built; the level was
+ * already given to mcpscope's stderr logger.
+ */
+const withoutConsoleDiagnostics = <T>(env: NodeJS.ProcessEnv, build: () => T): T => {
+  const level = env.OTEL_LOG_LEVEL;
+  delete env.OTEL_LOG_LEVEL;
+  try {
+    return build();
+  } finally {
+    if (level !== undefined) env.OTEL_LOG_LEVEL = level;
+  }
+};
+
 const flushOnExit = (sdk: NodeSDK): void => {
   let shutdown: Promise<void> | undefined;
   const stop = () =>
@@ -76,14 +91,19 @@ const start = (): Promise<void> => {
     const exporter = traceExporterFromEnv(env);
     const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
     if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
-    const sdk = new NodeSDK({
-      ...(exporter ? { spanProcessors } : {}),
-      instrumentations: [instrumentation],
-      // No process detector: command lines can carry credentials.
-      resourceDetectors: [envDetector, hostDetector],
-    });
-    // NodeSDK installs a console logger when OTEL_LOG_LEVEL is set; console.info would reach stdout.
-    diag.setLogger(logger, { logLevel, suppressOverrideMessage: true });
+    const sdk = withoutConsoleDiagnostics(
+      env,
+      () =>
+        new NodeSDK({
+          ...(exporter ? { spanProcessors } : {}),
+          // mcpscope exports traces; metrics and logs only when the application asks for them.
+          ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+          ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+          instrumentations: [instrumentation],
+          // No process detector: command lines can carry credentials.
+          resourceDetectors: [envDetector, hostDetector],
+        }),
+    );
     sdk.start();
     flushOnExit(sdk);
   } catch (error) {
