@@ -15,7 +15,7 @@ import {
 } from './metric-names.js';
 import { datasourceRef, row, statPanel, tablePanel, timeseriesPanel } from './panels.js';
 import { toolTraceLinks } from './trace-links.js';
-import { histogramQuantile, matcher, rate, ratio, sumBy } from './promql.js';
+import { histogramQuantile, matcher, rate, ratio, shareOfTotal, sumBy } from './promql.js';
 
 export const MCP_OVERVIEW_UID_SUFFIX = 'overview';
 
@@ -144,17 +144,17 @@ export const mcpOverviewDashboard = (config: DashboardsConfig): DashboardJson =>
           thresholds: errorSteps,
           queries: [
             {
-              expr: ratio(
+              expr: shareOfTotal(
                 sumBy(
                   [LABEL.errorType],
                   rate(server, '_count', [...services, matcher(LABEL.errorType, '=', ERROR_TYPE_TOOL_ERROR)]),
                 ),
-                `scalar(${allRequests})`,
+                allRequests,
               ),
               legend: 'tool errors',
             },
             {
-              expr: ratio(
+              expr: shareOfTotal(
                 sumBy(
                   [LABEL.errorType],
                   rate(server, '_count', [
@@ -162,7 +162,7 @@ export const mcpOverviewDashboard = (config: DashboardsConfig): DashboardJson =>
                     matcher(LABEL.errorType, '!~', `${NO_ERROR_LABEL_VALUE}|${ERROR_TYPE_TOOL_ERROR}`),
                   ]),
                 ),
-                `scalar(${allRequests})`,
+                allRequests,
               ),
               legend: `protocol: {{${LABEL.errorType}}}`,
             },

@@ -57,3 +57,7 @@ export const histogramMean = (
 /** `numerator / denominator`, with the denominator clamped so an idle system reads 0, not NaN. */
 export const ratio = (numerator: string, denominator: string): string =>
   `(${numerator}) / clamp_min(${denominator}, 1e-12)`;
+
+/** Each series of a grouped `numerator` as a share of one ungrouped `total`. */
+export const shareOfTotal = (numerator: string, total: string): string =>
+  `(${numerator}) / scalar(clamp_min(${total}, 1e-12))`;
