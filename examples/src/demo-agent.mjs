@@ -27,7 +27,8 @@ import { authorize, createAuthObservingFetch, InMemoryOAuthClient } from './oaut
 import { DEMO_MODEL, SERVERS, SERVICE_NAMES, TASKS, taskIdFor } from './scenario.mjs';
 
 const AGENT_NAME = 'demo-agent';
-const LISTEN_TIMEOUT_MS = 15_000;
+// Generous: a loaded machine can take tens of seconds to load the SDKs in several processes at once.
+const LISTEN_TIMEOUT_MS = 60_000;
 const tracer = trace.getTracer(AGENT_NAME);
 
 const log = (level, message, fields = {}) =>
@@ -35,6 +36,12 @@ const log = (level, message, fields = {}) =>
 
 const scriptPath = (script) => fileURLToPath(new URL(script, import.meta.url));
 const serverEnv = (name) => ({ ...process.env, OTEL_SERVICE_NAME: SERVICE_NAMES[name] });
+
+// Every server process the agent started, so none outlives it, however the agent ends.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
 
 /** Starts an HTTP server as a child process and resolves with the URL it prints on stderr. */
 const startHttpServer = (name) =>
@@ -44,11 +51,16 @@ const startHttpServer = (name) =>
       env: serverEnv(name),
       stdio: ['ignore', 'inherit', 'pipe'],
     });
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not print its URL in time`)),
-      LISTEN_TIMEOUT_MS,
-    );
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before listening`)));
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`${name} did not print its URL in time`));
+    }, LISTEN_TIMEOUT_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before listening`));
+    });
     createInterface({ input: child.stderr }).on('line', (line) => {
       process.stderr.write(`${line}\n`);
       try {
@@ -288,23 +300,29 @@ const runTask = (task, taskId, servers) =>
         }
 
         const rootFailed = gaveUp || mismatches.length > 0;
-        if (rootFailed)
+        if (rootFailed) {
           root.setStatus({
             code: SpanStatusCode.ERROR,
             message: gaveUp ? 'gave up' : 'unexpected step result',
           });
+        }
         root.end();
-        return {
-          id: task.id,
-          taskId,
+        const observed = {
           ...judgeCalls(calls, rootFailed),
           ...usage,
           authFailures: authEvents
             .filter((event) => event.kind === 'challenge')
             .map(({ reason, httpStatus }) => ({ reason, httpStatus })),
           tokenRefreshes: authEvents.filter((event) => event.kind === 'refresh').length,
-          mismatches,
         };
+        // The run vouches for the scenario's truth only when what the agent saw is exactly that truth.
+        const truth = { tokenRefreshes: 0, ...task.truth };
+        for (const [field, expected] of Object.entries(truth)) {
+          if (JSON.stringify(observed[field]) !== JSON.stringify(expected)) {
+            mismatches.push({ field, expected, observed: observed[field] });
+          }
+        }
+        return { id: task.id, taskId, ...observed, mismatches };
       },
     ),
   );
@@ -328,6 +346,16 @@ const main = async () => {
   process.stdout.write(`${JSON.stringify({ ok, runLabel: runLabel ?? null, tasks })}\n`);
   process.exitCode = ok ? 0 : 1;
 };
+
+// Interrupted: the exit handler stops the servers; the telemetry flush runs on its own signal hook.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log('error', 'interrupted', { signal });
+    process.exitCode = 130;
+    setTimeout(() => process.exit(), 2000).unref();
+    for (const child of children) child.kill('SIGTERM');
+  });
+}
 
 await main().catch((error) => {
   log('error', 'demo failed', { error: error instanceof Error ? error.message : String(error) });

@@ -44,8 +44,11 @@ export const SERVICE_NAMES = Object.freeze({
   'runbook-http': 'runbook-server-http',
 });
 
-/** Lifetime of the runbook server's access tokens in the demo: short, so one can expire mid-task. */
-export const ACCESS_TOKEN_TTL_SECONDS = 2;
+/**
+ * Lifetime of the runbook server's access tokens in the demo: short, so one can expire mid-task,
+ * and long enough that a loaded machine still connects and calls before the first one expires.
+ */
+export const ACCESS_TOKEN_TTL_SECONDS = 3;
 
 /** The servers of the demo: which script, which transport. The agent starts one process each. */
 export const SERVERS = Object.freeze({
