@@ -36,13 +36,21 @@ export const plausibleCardNumber = (candidate: string): boolean => {
 /**
  * How much of a digit run is a card number: the longest prefix that ends at the run's end or at a
  * separator and is plausible (`4111 1111 1111 1111 0` holds a card followed by a 0); 0 for none.
+ * Runs that cannot be grouped like a card (`4 4 4 4 …`) are dismissed before any checksum.
  */
 export const cardNumberLength = (candidate: string): number => {
-  const cuts = [candidate.length];
-  for (let index = candidate.length - 1; index > 0; index--) {
-    if (candidate[index] === ' ' || candidate[index] === '-') cuts.push(index);
+  const groups = candidate.split(/[ -]/);
+  const first = groups[0] ?? '';
+  // Every grouping issuers print starts with four digits; anything else can only be one unbroken run.
+  if (groups.length === 1 || first.length !== 4) return plausibleCardNumber(first) ? first.length : 0;
+  const ends: number[] = [];
+  let end = -1;
+  for (const group of groups) ends.push((end += group.length + 1));
+  for (let count = ends.length; count >= 2; count--) {
+    const length = ends[count - 1] ?? 0;
+    if (plausibleCardNumber(candidate.slice(0, length))) return length;
   }
-  return cuts.find((cut) => plausibleCardNumber(candidate.slice(0, cut))) ?? 0;
+  return 0;
 };
 
 const hasDigit = (text: string): boolean => /[0-9]/.test(text);

@@ -60,6 +60,13 @@ describe('built-in detectors over a corpus of fake secrets', () => {
     if (format !== 'pem_private_key_truncated') expect(result.value.endsWith(' (retrying)')).toBe(true);
   });
 
+  it('finds card numbers at the end of a sentence but not inside decimals or longer numbers', () => {
+    const card = ['4111', '1111', '1111', '1111'].join(' ');
+    expect(redactor.redactString(`charge it to ${card}.`).value).toBe('charge it to [REDACTED:card_number].');
+    expect(redactor.redactString(`ratio 0.${card.replace(/ /g, '')}`).count).toBe(0);
+    expect(redactor.redactString(`id 9${card.replace(/ /g, '')}`).count).toBe(0);
+  });
+
   it('keeps the context around a partial match: scheme, user and host of a URL, the header name', () => {
     expect(redactor.redactString('postgres://app:Zq81xkPl0w@db.internal:5432/app').value).toBe(
       'postgres://app:[REDACTED:url_credentials]@db.internal:5432/app',
@@ -123,6 +130,12 @@ describe('key rules', () => {
       expect(result.value).toEqual({ [key]: redactionMarker(rule), region: 'eu-west-1' });
       expect(result.byRule).toEqual({ [rule]: 1 });
     }
+  });
+
+  it.each(cases)('%s=value in free text fires %s', (key, rule) => {
+    const result = redactor.redactString(`retry with ${key}=Zx81-value-0193 and region=eu-west-1`);
+    expect(result.value).toBe(`retry with ${key}=${redactionMarker(rule)} and region=eu-west-1`);
+    expect(result.byRule).toEqual({ [rule]: 1 });
   });
 
   it('applies to attribute names and leaves mcpscope and token-usage attributes alone', () => {

@@ -77,7 +77,9 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   // JSON Web Tokens (and 5-part JWE): a base64url JSON header, then dot-separated parts.
   {
     name: 'jwt',
-    value: new RegExp(`${START}eyJ[A-Za-z0-9_-]{10,4096}(?:\\.[A-Za-z0-9_-]{0,8192}){1,4}`),
+    value: new RegExp(
+      `${START}eyJ[A-Za-z0-9_-]{10,4096}\\.[A-Za-z0-9_-]{2,8192}(?:\\.[A-Za-z0-9_-]{0,8192}){0,3}`,
+    ),
   },
   // `scheme://user:password@host`: the password goes, scheme, user and host stay.
   {
@@ -189,10 +191,12 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     value: /(?<!(?<!\\)[A-Za-z0-9])(?:[Bb]asic|BASIC)\s{1,4}(?<secret>[A-Za-z0-9+/]{4,4096}={0,2})/,
     accept: decodesToCredentialPair,
   },
-  // Payment card numbers: 13–19 digits from a card-issuing range, Luhn-valid, grouped as printed.
+  // Payment card numbers: 13–19 digits from a card-issuing range, Luhn-valid, unbroken or grouped as
+  // printed (fours, or 4-6-5); never part of a longer number or a decimal fraction.
   {
     name: 'card_number',
-    value: /(?<!(?<!\\)[0-9A-Za-z_.])[2-6](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z_.])/,
+    value:
+      /(?<!(?<!\\)[0-9A-Za-z_]|[0-9]\.)[2-6][0-9]{3}(?:(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?|[ -][0-9]{6}[ -][0-9]{4,5}|[0-9]{9,15})(?![0-9A-Za-z_]|\.[0-9])/,
     measure: cardNumberLength,
   },
 ];
@@ -200,12 +204,23 @@ const VALUE_RULES: readonly BuiltInRule[] = [
 export const BUILT_IN_RULES: readonly RedactionRule[] = [...KEY_RULES, ...VALUE_RULES];
 
 /**
- * `name=value`, `name: value`, `"name": "value"`, `name => value` in free text. The name is judged by
- * the key rules (so `password=hunter2` fires `key_password` and `max_tokens=100` fires nothing); the
- * value may be quoted, or unquoted up to a delimiter, and keeps an HTTP auth scheme with its token.
+ * `name=value`, `name: value`, `"name": "value"`, `name => value` in free text, found in two steps so a
+ * name that is no secret costs nothing more: first the name (group 1) and its separator, judged by the
+ * key rules (`password=hunter2` fires `key_password`, `max_tokens=100` fires nothing), then the value.
  */
-export const SECRET_ASSIGNMENT =
-  /(?<!(?<!\\)[A-Za-z0-9_.-])(?<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,4}(?::=|=>|:|=)\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
+export const ASSIGNMENT_NAME =
+  /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,63})\\?["']?\s{0,4}(?::=|=>|:|=)/;
+
+/**
+ * The same, for the built-in key rules only: the name must end in one of their words (and a value
+ * suffix), so ordinary `name=value` text is skipped by the regex engine without building a match.
+ */
+export const BUILT_IN_ASSIGNMENT_NAME =
+  /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,48}?(?:pass(?:word|wd|phrase)?|pwd|secrets?|token|authori[sz]ation|key|credentials?|creds?|cookies?|signature|dsn|str(?:ing)?)[0-9]{0,4}(?:[_.-]?(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|[0-9]{1,4}))?)\\?["']?\s{0,4}(?::=|=>|:|=)/i;
+
+/** The value after a secret name, matched where the name ended: quoted, or up to a delimiter, keeping an auth scheme with its token. */
+export const ASSIGNED_VALUE =
+  /\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
 
 /** Values after a secret name that are not secrets: flags, placeholders, or an auth scheme whose token another rule took. */
 export const NON_SECRET_ASSIGNED_VALUE =

@@ -8,7 +8,14 @@ import {
   redactionMarker,
   startsWithMarker,
 } from './markers.js';
-import { BUILT_IN_RULES, NON_SECRET_ASSIGNED_VALUE, SECRET_ASSIGNMENT, type BuiltInRule } from './rules.js';
+import {
+  ASSIGNED_VALUE,
+  ASSIGNMENT_NAME,
+  BUILT_IN_ASSIGNMENT_NAME,
+  BUILT_IN_RULES,
+  NON_SECRET_ASSIGNED_VALUE,
+  type BuiltInRule,
+} from './rules.js';
 import type { RedactionResult, RedactionRule, Redactor, RedactorOptions } from './types.js';
 
 interface KeyMatcher {
@@ -142,20 +149,6 @@ export const createRedactor = ({
   };
   const hasValue = (rule: RedactionRule): rule is BuiltInRule & { value: RegExp } => rule.value !== undefined;
 
-  const assignmentDetector: ValueDetector = {
-    pattern: withFlags(SECRET_ASSIGNMENT, 'gd', ''),
-    ruleFor: (secret, match) => {
-      const key = match.groups?.key;
-      if (key === undefined || NON_SECRET_ASSIGNED_VALUE.test(secret)) return undefined;
-      return classifyKey(key);
-    },
-  };
-  const detectors: readonly ValueDetector[] = [
-    ...BUILT_IN_RULES.filter(hasValue).map(valueDetector),
-    assignmentDetector,
-    ...rules.filter(hasValue).map(valueDetector),
-  ];
-
   const replaceMatches = (text: string, detector: ValueDetector, pass: Pass): string => {
     const { pattern } = detector;
     pattern.lastIndex = 0;
@@ -185,8 +178,47 @@ export const createRedactor = ({
     return replaced ? output + text.slice(copiedUpTo) : text;
   };
 
+  const userKeyRules = rules.some((rule) => rule.key !== undefined);
+  const assignmentName = withFlags(userKeyRules ? ASSIGNMENT_NAME : BUILT_IN_ASSIGNMENT_NAME, 'g', 'y');
+  const assignedValue = withFlags(ASSIGNED_VALUE, 'yd', 'g');
+
+  /** `name=value` pairs in text whose name a key rule claims. */
+  const replaceAssignments = (text: string, pass: Pass): string => {
+    assignmentName.lastIndex = 0;
+    let output = '';
+    let copiedUpTo = 0;
+    let replaced = false;
+    for (let match = assignmentName.exec(text); match !== null; match = assignmentName.exec(text)) {
+      // A rejected name leaves the search after its separator: the value may hold the next pair.
+      const rule = classifyKey(match[1] ?? '');
+      if (rule === undefined) continue;
+      assignedValue.lastIndex = assignmentName.lastIndex;
+      const span = assignedValue.exec(text)?.indices?.groups?.secret;
+      if (span === undefined) continue;
+      const [start, end] = span;
+      const secret = text.slice(start, end);
+      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || containsMarker(secret)) continue;
+      output += text.slice(copiedUpTo, start) + redactionMarker(rule);
+      copiedUpTo = end;
+      assignmentName.lastIndex = end;
+      replaced = true;
+      tally(pass, rule);
+    }
+    return replaced ? output + text.slice(copiedUpTo) : text;
+  };
+
+  const patternScanner =
+    (detector: ValueDetector) =>
+    (text: string, pass: Pass): string =>
+      replaceMatches(text, detector, pass);
+  const scanners: ReadonlyArray<(text: string, pass: Pass) => string> = [
+    ...BUILT_IN_RULES.filter(hasValue).map(valueDetector).map(patternScanner),
+    replaceAssignments,
+    ...rules.filter(hasValue).map(valueDetector).map(patternScanner),
+  ];
+
   const scanText = (text: string, pass: Pass): string =>
-    detectors.reduce((current, detector) => replaceMatches(current, detector, pass), text);
+    scanners.reduce((current, scanner) => scanner(current, pass), text);
 
   /** Strings: cut to the length budget, structurally redacted when they hold JSON, then scanned. */
   const redactText = (text: string, depth: number, pass: Pass, parseJson: boolean): string => {
