@@ -145,6 +145,11 @@ export const FAKE_SECRET_FORMATS: Record<string, (random: Random) => FakeSecret>
   digitalocean_token: (random) =>
     single('digitalocean_token', ['do', 'p_v1_'].join('') + chars(random, HEX, 64)),
   databricks_token: (random) => single('databricks_token', ['da', 'pi'].join('') + chars(random, HEX, 32)),
+  shopify_token: (random) => single('shopify_token', ['sh', 'pat_'].join('') + chars(random, HEX, 32)),
+  grafana_token: (random) =>
+    single('grafana_token', ['gl', 'sa_'].join('') + chars(random, ALNUM, 32) + '_' + chars(random, HEX, 8)),
+  age_secret_key: (random) =>
+    single('age_secret_key', ['AGE', 'SECRET', 'KEY', '1'].join('-') + chars(random, UPPER + DIGITS, 58)),
   azure_account_key: (random) => {
     const key = chars(random, BASE64, 86) + '==';
     return {
