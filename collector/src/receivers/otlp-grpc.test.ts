@@ -64,8 +64,17 @@ const exportWith = async (receiver: OtlpGrpcReceiver, options: Parameters<typeof
 type RawAnswer = { error: grpc.ServiceError | null; response?: Buffer };
 
 /** A bare gRPC call with arbitrary bytes, for what no well-behaved exporter sends. */
-const rawExport = (receiver: OtlpGrpcReceiver, body: Uint8Array, path = TRACE_EXPORT): Promise<RawAnswer> => {
-  const client = new grpc.Client(`127.0.0.1:${receiver.port}`, grpc.credentials.createInsecure());
+const rawExport = (
+  receiver: OtlpGrpcReceiver,
+  body: Uint8Array,
+  path = TRACE_EXPORT,
+  channelOptions: grpc.ChannelOptions = {},
+): Promise<RawAnswer> => {
+  const client = new grpc.Client(
+    `127.0.0.1:${receiver.port}`,
+    grpc.credentials.createInsecure(),
+    channelOptions,
+  );
   return new Promise<RawAnswer>((resolve) => {
     client.makeUnaryRequest(
       path,
@@ -155,11 +164,17 @@ describe('OTLP/gRPC receiver with the real OpenTelemetry exporter', () => {
     expect(sink.spans.at(-1)?.name).toBe('raw');
   });
 
-  it('refuses a message over the size limit with RESOURCE_EXHAUSTED', async () => {
+  it('refuses a message over the size limit, compressed or not, with RESOURCE_EXHAUSTED', async () => {
     const small = await start({ sink, limits: { maxDecompressedBytes: 64 * 1024 } });
     try {
       const answer = await rawExport(small, new Uint8Array(128 * 1024));
       expect(answer.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      // Compressed, 8 MiB of zeros is a few KiB on the wire; decompression stops at the limit.
+      const gzipAlgorithm = 2;
+      const bomb = await rawExport(small, new Uint8Array(8 * 1024 * 1024), TRACE_EXPORT, {
+        'grpc.default_compression_algorithm': gzipAlgorithm,
+      });
+      expect(bomb.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect((await rawExport(small, validRequest())).error).toBeNull();
     } finally {
       await small.close();
