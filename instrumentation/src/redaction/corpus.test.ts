@@ -288,6 +288,29 @@ describe('structure', () => {
     expect(JSON.parse(JSON.stringify(result.value))).toEqual({ big: '10', when: '1970-01-01T00:00:00.000Z' });
   });
 
+  it('does not let throwing getters or toJSON methods escape', () => {
+    const hostile = {
+      get broken(): string {
+        throw new Error('getter');
+      },
+      odd: {
+        toJSON: () => {
+          throw new Error('toJSON');
+        },
+        password: 'hunter2',
+      },
+    };
+    const result = redactor.redactValue(hostile);
+    expect(JSON.parse(JSON.stringify(result.value))).toEqual({
+      odd: { password: '[REDACTED:key_password]' },
+    });
+  });
+
+  it('counts user rules named like Object.prototype members correctly', () => {
+    const custom = createRedactor({ rules: [{ name: 'constructor', value: /zzsecretzz/ }] });
+    expect(custom.redactString('zzsecretzz').byRule).toEqual({ constructor: 1 });
+  });
+
   it('redacts secrets used as object keys, keeping distinct entries apart', () => {
     const first = 'ghp_' + 'Ab1'.repeat(12);
     const second = 'ghp_' + 'Cd2'.repeat(12);

@@ -89,6 +89,25 @@ const cutAtTokenBoundary = (text: string, length: number): string => {
   return text.slice(0, end);
 };
 
+/** What JSON.stringify would write for `value`: its toJSON result (Dates, Buffers, URLs), else itself. */
+const serialisedForm = (value: object): unknown => {
+  try {
+    const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
+    return typeof toJSON === 'function' ? (toJSON.call(value) as unknown) : value;
+  } catch {
+    return value;
+  }
+};
+
+/** A property read that cannot throw into the caller (getters, proxies). */
+const readEntry = (entries: Record<string, unknown>, key: string): unknown => {
+  try {
+    return entries[key];
+  } catch {
+    return undefined;
+  }
+};
+
 const defineEntry = (target: Record<string, unknown>, key: string, value: unknown): void => {
   // defineProperty rather than assignment, so a `__proto__` key stays a plain entry.
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -103,7 +122,8 @@ const uniqueKey = (target: Record<string, unknown>, key: string): string => {
 
 const tally = (pass: Pass, rule: string): void => {
   pass.count++;
-  pass.byRule[rule] = (pass.byRule[rule] ?? 0) + 1;
+  pass.byRule[rule] =
+    (Object.prototype.hasOwnProperty.call(pass.byRule, rule) ? (pass.byRule[rule] ?? 0) : 0) + 1;
   pass.changed = true;
 };
 
@@ -122,9 +142,9 @@ export const createRedactor = ({
 
   /** The key rule a key or attribute name falls under, if any. */
   const classifyKey = (key: string): string | undefined => {
-    const cached = keyClassifications.get(key);
-    if (cached !== undefined) return cached ?? undefined;
     const scanned = key.slice(0, KEY_SCAN_LIMIT);
+    const cached = keyClassifications.get(scanned);
+    if (cached !== undefined) return cached ?? undefined;
     const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
     // A key that is itself a marker was a secret: its value was judged when the key was redacted.
@@ -134,7 +154,7 @@ export const createRedactor = ({
         null;
     }
     if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
-    keyClassifications.set(key, found);
+    keyClassifications.set(scanned, found);
     return found ?? undefined;
   };
 
@@ -276,11 +296,12 @@ export const createRedactor = ({
       pass.changed = true;
       return CIRCULAR_MARKER;
     }
-    const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') {
+    const serialised = serialisedForm(value);
+    if (serialised !== value) {
+      // One level deeper, so objects whose toJSON returns fresh objects still meet maxDepth.
       pass.ancestors.add(value);
       try {
-        return redactNode(toJSON.call(value), depth, pass);
+        return redactNode(serialised, depth + 1, pass);
       } finally {
         pass.ancestors.delete(value);
       }
@@ -324,7 +345,7 @@ export const createRedactor = ({
         defineEntry(output, uniqueKey(output, MAX_NODES_MARKER), MAX_NODES_MARKER);
         break;
       }
-      const child = entries[key];
+      const child = readEntry(entries, key);
       const outputKey = uniqueKey(output, redactText(key, depth, pass, false));
       const rule = classifyKey(key);
       if (rule !== undefined && holdsSecret(child)) {
