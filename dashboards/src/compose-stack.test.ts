@@ -136,6 +136,12 @@ describe('docker-compose.yml', () => {
         for (const source of copies)
           expect(existsSync(join(context, source)), `${name}: COPY ${source}`).toBe(true);
         expect(existsSync(join(context, '.dockerignore'))).toBe(true);
+        // `npm ci` needs every workspace's manifest before the sources are copied.
+        const { workspaces } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+          workspaces: string[];
+        };
+        for (const workspace of workspaces)
+          expect(copies, `${name}: ${workspace}/package.json`).toContain(`${workspace}/package.json`);
       }
     }
   });
