@@ -44,12 +44,28 @@ export async function ingestTraceRequest(
     decoded =
       format === 'protobuf' ? decodeTraceRequestProtobuf(body, limits) : decodeTraceRequestJson(body, limits);
   } catch (error) {
-    if (!(error instanceof OtlpDecodeError)) throw error;
-    reject(error.reason);
-    return { ok: false, reason: error.reason, message: error.message };
+    // Anything the decoder throws was caused by the input: refuse it rather than fail the server.
+    const refusal =
+      error instanceof OtlpDecodeError
+        ? error
+        : new OtlpDecodeError('malformed', 'body could not be decoded as an ExportTraceServiceRequest');
+    reject(refusal.reason);
+    return { ok: false, reason: refusal.reason, message: refusal.message };
   }
 
-  const redacted = redactSpans(decoded.spans, redactor);
+  let redacted: ReturnType<typeof redactSpans>;
+  try {
+    redacted = redactSpans(decoded.spans, redactor);
+  } catch {
+    // Never store unredacted spans; a retryable answer keeps the data with the exporter.
+    reject('storage_error');
+    return {
+      ok: false,
+      reason: 'storage_error',
+      message: 'the collector could not process the spans; retry later',
+      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+    };
+  }
   if (redacted.count > 0) observer.redacted(redacted.byRule);
 
   if (redacted.spans.length > 0) {

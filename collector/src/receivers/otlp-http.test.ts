@@ -407,6 +407,34 @@ describe('OTLP/HTTP receiver under overload', () => {
   });
 });
 
+describe('OTLP/HTTP receiver when redaction fails', () => {
+  it('answers a retryable 503 and stores nothing unredacted', async () => {
+    const sink = recordingSink();
+    const failingRedactor = {
+      redactString: () => {
+        throw new Error('rule table failed to load');
+      },
+      redactAttributes: () => {
+        throw new Error('rule table failed to load');
+      },
+    };
+    const server = await listen(otlpHttpRoutes({ sink, redactor: failingRedactor }));
+    try {
+      const request = jsonRequest({ attributes: [{ key: 'k', value: { stringValue: 'v' } }] });
+      const response = await fetch(`${server.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(sink.calls()).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('OTLP/HTTP receiver with static tokens', () => {
   it('accepts the right token and answers 401 with WWW-Authenticate to a wrong or missing one', async () => {
     const sink = recordingSink();
