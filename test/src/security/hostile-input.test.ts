@@ -22,9 +22,9 @@ import {
 } from './support/otlp-bodies.js';
 import { postToApp, rawGrpcTraceClient } from './support/raw-otlp-clients.js';
 
-const HTTP_PROTOBUF_BODIES = 3_000;
-const HTTP_JSON_BODIES = 3_000;
-const GRPC_BODIES = 4_000;
+const HTTP_PROTOBUF_BODIES = 3_500;
+const HTTP_JSON_BODIES = 3_500;
+const GRPC_BODIES = 3_000;
 /** A valid request goes between every this many hostile ones. */
 const VALID_EVERY = 50;
 const HEAP_GROWTH_LIMIT = 32 * 1024 * 1024;
@@ -147,9 +147,9 @@ describe('hostile OTLP bodies', () => {
     await runAll(craftedJson, httpSend(JSON_TYPE), 'json');
     await runAll(craftedProtobuf, grpcSend, 'protobuf');
 
-    // Compression bombs: 128 MiB of zeros in about 128 KiB, eight times the decompressed limit.
-    const bomb = gzipBomb(128);
-    expect(bomb.byteLength).toBeLessThan(256 * 1024);
+    // Compression bombs: 64 MiB of zeros in well under a megabyte, four times the decompressed limit.
+    const bomb = gzipBomb(64);
+    expect(bomb.byteLength).toBeLessThan(1024 * 1024);
     for (const headers of [PROTOBUF, JSON_TYPE]) {
       const answer = await postToApp(app, '/v1/traces', bomb, { ...headers, 'content-encoding': 'gzip' });
       sent += 1;
@@ -198,7 +198,7 @@ describe('hostile OTLP bodies', () => {
   it('refuses a gzip bomb over gRPC without inflating it all, and keeps serving', async () => {
     const compressing = rawGrpcTraceClient(receiver.port, { 'grpc.default_compression_algorithm': 2 });
     try {
-      const zeros = Buffer.alloc(128 * 1024 * 1024);
+      const zeros = Buffer.alloc(64 * 1024 * 1024);
       const heapBefore = heapUsedAfterGc();
       const answer = await compressing.export(zeros);
       expect(answer.code, answer.details).toBe(grpc.status.RESOURCE_EXHAUSTED);
