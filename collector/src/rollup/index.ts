@@ -2,5 +2,5 @@ export { spanFacts, spanFailed, spanKey, FEEDBACK_VERDICTS, TOOLS_CALL_METHOD } 
 export type { FeedbackVerdict, SpanFacts } from './span-facts.js';
 export { rollUpTask, taskIdOfTrace, TASK_OUTCOMES } from './task-rollup.js';
 export type { CallOutcome, TaskOutcome, TaskRollup, ToolCallRollup } from './task-rollup.js';
-export { minuteOf, quantile, rollUpToolMinutes } from './tool-minutes.js';
+export { minuteOf, MINUTE_NS } from './tool-minutes.js';
 export type { ToolMinuteRollup } from './tool-minutes.js';

@@ -5,8 +5,7 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { SpanRecord } from '../model/span.js';
 import {
   rollUpTask,
-  rollUpToolMinutes,
-  minuteOf,
+  MINUTE_NS,
   spanFacts,
   spanKey,
   taskIdOfTrace,
@@ -56,6 +55,7 @@ const big = (value: unknown): bigint => (typeof value === 'bigint' ? value : Big
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 const varcharList = (values: readonly string[]) => listValue([...values]);
 const VARCHAR_LIST = LIST(VARCHAR);
+const MAX_NS = 9_223_372_036_854_775_807n;
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -210,13 +210,22 @@ export class DuckDbStore implements SpanStore {
     await connection.run('BEGIN TRANSACTION');
     try {
       await this.appendSpans(connection, stored, newFacts);
-      await connection.run(
-        'DELETE FROM traces WHERE trace_id IN (SELECT unnest($ids))',
-        { ids: varcharList(batchTraceIds) },
-        { ids: LIST(VARCHAR) },
-      );
+      if (knownTraces.length > 0)
+        await connection.run(
+          'DELETE FROM traces WHERE trace_id IN (SELECT unnest($ids))',
+          { ids: varcharList(batchTraceIds) },
+          { ids: LIST(VARCHAR) },
+        );
       await this.appendTraces(connection, traceRows);
-      const result = await this.rollUpTasks(connection, [...touchedTaskIds], factsByTrace);
+      const knownTraceIds = new Set(knownTraces.map((trace) => trace.traceId));
+      const newTraceIds = new Set(batchTraceIds.filter((traceId) => !knownTraceIds.has(traceId)));
+      const result = await this.rollUpTasks(
+        connection,
+        [...touchedTaskIds],
+        factsByTrace,
+        newTraceIds,
+        knownTraces.map((trace) => trace.taskId),
+      );
       await this.appendSpanFeedback(connection, newFacts);
       await connection.run('COMMIT');
       return { stored, duplicates, ...result };
@@ -322,6 +331,9 @@ export class DuckDbStore implements SpanStore {
     connection: DuckDBConnection,
     taskIds: readonly string[],
     factsByTrace: ReadonlyMap<string, SpanFacts[]>,
+    newTraceIds: ReadonlySet<string>,
+    /** Tasks the batch's already-stored traces belonged to before this batch. */
+    previousTaskIds: readonly string[],
   ): Promise<Pick<CommitResult, 'touchedTasks' | 'removedTaskIds' | 'newRetries'>> {
     const traces = await this.loadTraces(connection, 'task_id', taskIds);
     const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
@@ -331,22 +343,32 @@ export class DuckDbStore implements SpanStore {
       if (list === undefined) allFacts.set(facts.traceId, [facts]);
       else list.push(facts);
     }
-    const idList = { ids: varcharList(taskIds) };
-    const idType = { ids: LIST(VARCHAR) };
-    const previousCalls = (
-      await connection.runAndReadAll(
-        'SELECT * FROM calls WHERE task_id IN (SELECT unnest($ids))',
-        idList,
-        idType,
+    // Only tasks with a trace stored before this batch can have rows to replace.
+    const storedTaskIds = [
+      ...new Set([
+        ...previousTaskIds,
+        ...traces.filter((trace) => !newTraceIds.has(trace.traceId)).map((trace) => trace.taskId),
+      ]),
+    ];
+    let previousCalls: ToolCallRollup[] = [];
+    if (storedTaskIds.length > 0) {
+      const idList = { ids: varcharList(storedTaskIds) };
+      const idType = { ids: VARCHAR_LIST };
+      previousCalls = (
+        await connection.runAndReadAll(
+          'SELECT * FROM calls WHERE task_id IN (SELECT unnest($ids))',
+          idList,
+          idType,
+        )
       )
-    )
-      .getRowObjectsJS()
-      .map(callFromRow);
+        .getRowObjectsJS()
+        .map(callFromRow);
+      await connection.run('DELETE FROM tasks WHERE task_id IN (SELECT unnest($ids))', idList, idType);
+      await connection.run('DELETE FROM calls WHERE task_id IN (SELECT unnest($ids))', idList, idType);
+    }
     const wasRetry = new Set(
       previousCalls.filter((call) => call.retryOf !== null).map((call) => call.spanId),
     );
-    await connection.run('DELETE FROM tasks WHERE task_id IN (SELECT unnest($ids))', idList, idType);
-    await connection.run('DELETE FROM calls WHERE task_id IN (SELECT unnest($ids))', idList, idType);
 
     const touchedTasks: TaskRollup[] = [];
     const removedTaskIds: string[] = [];
@@ -365,7 +387,6 @@ export class DuckDbStore implements SpanStore {
     }
     await this.appendTasks(connection, touchedTasks);
     await this.appendCalls(connection, calls);
-    await this.rollUpToolMinutes(connection, [...previousCalls, ...calls]);
     const newRetries = calls.filter((call) => call.retryOf !== null && !wasRetry.has(call.spanId));
     return { touchedTasks, removedTaskIds, newRetries };
   }
@@ -410,41 +431,6 @@ export class DuckDbStore implements SpanStore {
       appendText(appender, call.fingerprint);
       appendText(appender, call.retryOf);
       appender.appendBigInt(call.startNs);
-      appender.endRow();
-    }
-    appender.closeSync();
-  }
-
-  /** Recomputes the per-minute stats of every (tool, minute) the changed calls fall in. */
-  private async rollUpToolMinutes(connection: DuckDBConnection, changedCalls: readonly ToolCallRollup[]) {
-    const buckets = new Map<string, { tool: string; minuteMs: number }>();
-    for (const call of changedCalls) {
-      const minuteMs = minuteOf(call.startNs);
-      buckets.set(`${call.tool}\u0000${minuteMs}`, { tool: call.tool, minuteMs });
-    }
-    const minuteStats: ToolMinuteRollup[] = [];
-    for (const { tool, minuteMs } of buckets.values()) {
-      await connection.run('DELETE FROM tool_minutes WHERE tool = $tool AND minute_ms = $minute', {
-        tool,
-        minute: BigInt(minuteMs),
-      });
-      const reader = await connection.runAndReadAll(
-        'SELECT * FROM calls WHERE tool = $tool AND start_ns >= $from AND start_ns < $to',
-        { tool, from: BigInt(minuteMs) * 1_000_000n, to: BigInt(minuteMs + 60_000) * 1_000_000n },
-      );
-      minuteStats.push(...rollUpToolMinutes(reader.getRowObjectsJS().map(callFromRow)));
-    }
-    const appender = await connection.createAppender('tool_minutes');
-    for (const stats of minuteStats) {
-      appender.appendVarchar(stats.tool);
-      appender.appendBigInt(BigInt(stats.minuteMs));
-      appender.appendInteger(stats.calls);
-      appender.appendInteger(stats.errors);
-      appender.appendVarchar(JSON.stringify(stats.errorsByType));
-      appender.appendInteger(stats.retries);
-      appender.appendDouble(stats.p50Ms);
-      appender.appendDouble(stats.p95Ms);
-      appender.appendDouble(stats.p99Ms);
       appender.endRow();
     }
     appender.closeSync();
@@ -558,7 +544,7 @@ export class DuckDbStore implements SpanStore {
     return this.read(async (connection) => {
       const values = {
         from: BigInt(fromMs ?? 0) * 1_000_000n,
-        to: toMs === undefined ? 9_223_372_036_854_775_807n : BigInt(toMs) * 1_000_000n,
+        to: toMs === undefined ? MAX_NS : BigInt(toMs) * 1_000_000n,
       };
       const range = 'start_ns >= $from AND start_ns < $to';
       const summaries = (
@@ -598,22 +584,33 @@ export class DuckDbStore implements SpanStore {
     });
   }
 
+  /** Per-minute stats of one tool, aggregated from the per-call rollup (kept as long as tasks). */
   toolMinutes(tool: string, { fromMs, toMs }: TimeRange): Promise<ToolMinuteRollup[]> {
     return this.read(async (connection) => {
       const reader = await connection.runAndReadAll(
-        'SELECT * FROM tool_minutes WHERE tool = $tool AND minute_ms >= $from AND minute_ms < $to ORDER BY minute_ms',
-        { tool, from: BigInt(fromMs ?? 0), to: BigInt(toMs ?? Number.MAX_SAFE_INTEGER) },
+        `SELECT (start_ns // ${MINUTE_NS}) * 60000 AS minute_ms, count(*) AS calls,
+           count(*) FILTER (WHERE outcome = 'error') AS errors,
+           coalesce(to_json(histogram(coalesce(error_type, 'error')) FILTER (WHERE outcome = 'error')), '{}') AS errors_by_type,
+           count(retry_of) AS retries, quantile_cont(duration_ms, 0.5) AS p50, quantile_cont(duration_ms, 0.95) AS p95,
+           quantile_cont(duration_ms, 0.99) AS p99
+         FROM calls WHERE tool = $tool AND start_ns >= $from AND start_ns < $to
+         GROUP BY ALL ORDER BY minute_ms`,
+        {
+          tool,
+          from: BigInt(fromMs ?? 0) * 1_000_000n,
+          to: toMs === undefined ? MAX_NS : BigInt(toMs) * 1_000_000n,
+        },
       );
       return reader.getRowObjectsJS().map((row): ToolMinuteRollup => ({
-        tool: str(row.tool),
+        tool,
         minuteMs: Number(row.minute_ms),
         calls: Number(row.calls),
         errors: Number(row.errors),
         errorsByType: JSON.parse(str(row.errors_by_type)) as Record<string, number>,
         retries: Number(row.retries),
-        p50Ms: Number(row.p50_ms),
-        p95Ms: Number(row.p95_ms),
-        p99Ms: Number(row.p99_ms),
+        p50Ms: Number(row.p50),
+        p95Ms: Number(row.p95),
+        p99Ms: Number(row.p99),
       }));
     });
   }

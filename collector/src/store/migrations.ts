@@ -10,7 +10,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'raw spans, traces, tasks, tool calls, per-minute tool stats, feedback',
+    description: 'raw spans, traces, tasks, tool calls, feedback',
     statements: [
       // No unique index on spans: it makes appends several times slower; duplicates are filtered
       // against stored ids before appending.
@@ -37,11 +37,6 @@ export const MIGRATIONS: readonly Migration[] = [
         task_id VARCHAR NOT NULL, trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, service VARCHAR NOT NULL,
         method VARCHAR NOT NULL, tool VARCHAR NOT NULL, outcome VARCHAR NOT NULL, error_type VARCHAR,
         duration_ms DOUBLE NOT NULL, arguments VARCHAR, fingerprint VARCHAR, retry_of VARCHAR, start_ns BIGINT NOT NULL
-      )`,
-      `CREATE TABLE tool_minutes (
-        tool VARCHAR NOT NULL, minute_ms BIGINT NOT NULL, calls INTEGER NOT NULL, errors INTEGER NOT NULL,
-        errors_by_type VARCHAR NOT NULL, retries INTEGER NOT NULL, p50_ms DOUBLE NOT NULL, p95_ms DOUBLE NOT NULL,
-        p99_ms DOUBLE NOT NULL
       )`,
       `CREATE TABLE feedback (
         task_id VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR, source VARCHAR NOT NULL,
