@@ -24,7 +24,7 @@ interface KeyMatcher {
 }
 
 interface ValueDetector {
-  /** Global, with match indices (`gd`), so the `secret` group can be located. */
+  /** Global; with match indices (`d`) when it has a `secret` group to locate. */
   pattern: RegExp;
   /** The rule to credit for replacing `secret`, or undefined to keep it. */
   ruleFor: (secret: string, match: RegExpExecArray) => string | undefined;
@@ -162,7 +162,8 @@ export const createRedactor = ({
     const name = ruleName(rule.name);
     const { accept, measure } = rule;
     return {
-      pattern: withFlags(rule.value, 'gd', 'y'),
+      // Match indices cost an allocation per match: only patterns with a `secret` group need them.
+      pattern: withFlags(rule.value, /\(\?<secret>/.test(rule.value.source) ? 'gd' : 'g', 'y'),
       ruleFor: (secret) => (accept === undefined || accept(secret) ? name : undefined),
       ...(measure === undefined ? {} : { measure }),
     };
@@ -176,9 +177,9 @@ export const createRedactor = ({
     let copiedUpTo = 0;
     let replaced = false;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      const span = match.indices?.groups?.secret ?? match.indices?.[0];
-      const start = span?.[0] ?? 0;
-      let end = span?.[1] ?? 0;
+      const span = match.indices?.groups?.secret;
+      const start = span?.[0] ?? match.index;
+      let end = span?.[1] ?? match.index + match[0].length;
       if (detector.measure !== undefined && end > start) {
         end = start + detector.measure(text.slice(start, end));
         pattern.lastIndex = Math.max(end, match.index + 1);
