@@ -1,0 +1,156 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_TASK_ID,
+} from '@mcpscope/instrumentation/conventions';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCollector, type RunningCollector } from './app.js';
+import { collectorConfig, type CollectorConfig } from './config/index.js';
+import { DuckDbStore } from './store/index.js';
+import type { TaskDetail, TaskSummary } from './store/index.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const start = async (overrides: Partial<CollectorConfig> = {}) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mcpscope-app-'));
+  const dbPath = join(dir, 'mcpscope.duckdb');
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const collector = await startCollector(
+    collectorConfig({ httpPort: 0, grpcPort: 0, batchIntervalMs: 2, dbPath, ...overrides }),
+  );
+  cleanups.push(() => collector.close());
+  return { collector, dbPath };
+};
+
+/** One agent task through a real OpenTelemetry SDK: a failed tool call, its retry, a secret argument. */
+const exportTask = async (exporter: SpanExporter, taskId: string) => {
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'demo-agent' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer('mcpscope-app-test');
+  const root = tracer.startSpan('agent.run', { attributes: { [ATTR_MCPSCOPE_TASK_ID]: taskId } });
+  const { trace, context } = await import('@opentelemetry/api');
+  const parent = trace.setSpan(context.active(), root);
+  for (const failed of [true, false]) {
+    const call = tracer.startSpan(
+      'tools/call deploy',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_MCP_METHOD_NAME]: 'tools/call',
+          [ATTR_GEN_AI_TOOL_NAME]: 'deploy',
+          [ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT]: 'fp-deploy',
+          [ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]: JSON.stringify({ password: 'hunter2-secret-value' }),
+          ...(failed ? { [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+        },
+      },
+      parent,
+    );
+    if (failed) call.setStatus({ code: SpanStatusCode.ERROR });
+    call.end();
+  }
+  root.end();
+  await provider.forceFlush();
+  await provider.shutdown();
+};
+
+const json = async <T>(collector: RunningCollector, path: string, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${collector.url}${path}`, { headers });
+  return { status: response.status, body: (await response.json()) as T };
+};
+
+describe('startCollector', () => {
+  it('ingests from real OTLP exporters over HTTP and gRPC, redacted, and serves tasks, health and metrics', async () => {
+    const { collector } = await start();
+    await exportTask(new OtlpProtoExporter({ url: `${collector.url}/v1/traces` }), 'task-http');
+    await exportTask(new OtlpGrpcExporter({ url: `http://127.0.0.1:${collector.grpcPort}` }), 'task-grpc');
+
+    const { body } = await json<{ tasks: TaskSummary[] }>(collector, '/api/tasks');
+    expect(body.tasks.map((task) => task.taskId).sort()).toEqual(['task-grpc', 'task-http']);
+    for (const task of body.tasks) {
+      expect(task).toMatchObject({
+        outcome: 'recovered',
+        toolCalls: 2,
+        failedCalls: 1,
+        retries: 1,
+        services: ['demo-agent'],
+      });
+    }
+    const detail = await fetch(`${collector.url}/api/tasks/task-http`);
+    const detailText = await detail.text();
+    expect(detailText).not.toContain('hunter2-secret-value');
+    expect((JSON.parse(detailText) as TaskDetail).calls[1]?.retryOf).toBe(
+      (JSON.parse(detailText) as TaskDetail).calls[0]?.spanId,
+    );
+
+    expect((await json(collector, '/healthz')).status).toBe(200);
+    expect(await json(collector, '/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', storeOpen: true, queueFull: false },
+    });
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toMatch(/^mcpscope_collector_spans_committed_total 6$/m);
+    expect(metrics).toMatch(/^mcpscope_collector_spans_received_total\{protocol="grpc"\} 3$/m);
+    expect(metrics).toMatch(
+      /^mcpscope_tool_call_retries_total\{service_name="demo-agent",gen_ai_tool_name="deploy"\} 2$/m,
+    );
+
+    const missing = await json<{ code: string; requestId: unknown }>(collector, '/api/tasks/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('not_found');
+    const badLimit = await json<{ message: string }>(collector, '/api/tasks?limit=0');
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.body.message).toContain('"limit"');
+  });
+
+  it('requires a bearer token on ingest and the API when tokens are configured', async () => {
+    const { collector } = await start({ authTokens: ['s3cret-token'] });
+    expect((await fetch(`${collector.url}/api/tasks`)).status).toBe(401);
+    const wrong = await fetch(`${collector.url}/api/tasks`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    await exportTask(
+      new OtlpProtoExporter({
+        url: `${collector.url}/v1/traces`,
+        headers: { authorization: 'Bearer s3cret-token' },
+      }),
+      'task-authed',
+    );
+    const authed = await json<{ tasks: TaskSummary[] }>(collector, '/api/tasks', {
+      authorization: 'Bearer s3cret-token',
+    });
+    expect(authed.body.tasks.map((task) => task.taskId)).toEqual(['task-authed']);
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^mcpscope_auth_failures_total\{service_name="mcpscope-collector",side="collector",reason="missing_token"\} 1$/m,
+    );
+  });
+
+  it('commits everything accepted before close, and the file reopens with it', async () => {
+    const { collector, dbPath } = await start({ batchIntervalMs: 5_000, batchSize: 100_000 });
+    const exporting = exportTask(
+      new OtlpProtoExporter({ url: `${collector.url}/v1/traces` }),
+      'task-at-shutdown',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await collector.close();
+    await exporting;
+    const store = await DuckDbStore.open({ path: dbPath });
+    cleanups.push(() => store.close());
+    expect((await store.getTask('task-at-shutdown'))?.task.toolCalls).toBe(2);
+  });
+});
