@@ -5,6 +5,7 @@
  *
  * Run alone: `node --import tsx bench/src/instrumentation.ts [--quick]` (after `npm run build`).
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NESTED_SECRET, nestedArguments, smallArguments } from './instrumentation/call-fixture.js';
@@ -19,7 +20,8 @@ import {
   type WorkerResult,
 } from './instrumentation/worker-protocol.js';
 import { failureSummary, runChild } from './support/child-process.js';
-import { benchSrc, repoRoot } from './support/paths.js';
+import { summariseProfile, type ProfileSummary } from './support/cpu-profile.js';
+import { benchCache, benchSrc, repoRoot } from './support/paths.js';
 import { formatNumber, formatSpread, rotated, spreadOf, type Spread } from './support/stats.js';
 
 export interface InstrumentationBenchOptions {
@@ -73,11 +75,14 @@ const runWorker = async (
   variant: VariantId,
   mode: WorkerMode,
   request: Record<string, unknown>,
+  profilePath?: string,
 ): Promise<WorkerResult | { error: string }> => {
+  const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: undefined };
+  if (profilePath) env.BENCH_CPU_PROFILE = profilePath;
   const outcome = await runChild(
     process.execPath,
     ['--import', 'tsx', '--expose-gc', workerPath, variant, mode, JSON.stringify(request)],
-    { cwd: repoRoot, env: { ...process.env, OTEL_SDK_DISABLED: undefined }, timeoutMs: 10 * 60_000 },
+    { cwd: repoRoot, env, timeoutMs: 10 * 60_000 },
   );
   const line = outcome.stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
   if (outcome.code !== 0 || !line) return { error: failureSummary(outcome) };
@@ -215,14 +220,56 @@ export const runInstrumentationBench = async (
     log(`  ${variant}: heap and attributes measured`);
   }
 
+  const profile = await profileVariant('mcpscope-both', request, log);
   const coldStart = await measureColdStart(settings.coldStartPairs);
   log(`  cold start: ${coldStart.samples.added.length} pairs`);
 
   const conventionNames = await loadConventionNames();
   return {
-    markdown: renderReport(settings, figures, coldStart, conventionNames),
+    markdown: renderReport(settings, figures, coldStart, conventionNames) + renderProfile(profile),
     targetsMet: targetsMet(figures),
   };
+};
+
+/** Where mcpscope's time goes on the calls themselves: a V8 profile of the timed section only. */
+const profileVariant = async (
+  variant: VariantId,
+  request: Record<string, unknown>,
+  log: (line: string) => void,
+): Promise<ProfileSummary | { error: string }> => {
+  const dir = join(benchCache, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `instrumentation-${variant}.cpuprofile`);
+  const result = await runWorker(variant, 'timing', request, file);
+  if ('error' in result) return { error: result.error };
+  log(`  profiled ${variant}: ${file}`);
+  return summariseProfile(file, 15);
+};
+
+const renderProfile = (profile: ProfileSummary | { error: string }): string => {
+  const lines = ['### Where the overhead goes (profile of mcpscope on both sides)', ''];
+  if ('error' in profile) return [...lines, `Profiling failed: ${profile.error}`, ''].join('\n');
+  const busy = profile.totalMs - profile.idleMs;
+  lines.push(
+    `V8 CPU profile of the timed calls alone (one child, mcpscope on both sides, both argument sizes; ${profile.file.replace(repoRoot, '')}): ` +
+      `main thread busy ${formatNumber(busy, 0)} ms of ${formatNumber(profile.totalMs, 0)} ms. The server, the client and the SDK's own work (zod validation, JSON-RPC) share this thread with mcpscope's.`,
+  );
+  lines.push('');
+  lines.push('| self time by area | ms | share of busy |');
+  lines.push('| --- | --- | --- |');
+  for (const area of profile.areas)
+    lines.push(`| ${area.area} | ${formatNumber(area.selfMs, 0)} | ${formatNumber(100 * area.share, 1)}% |`);
+  lines.push('');
+  lines.push('| function (self time) | where | ms | share of busy |');
+  lines.push('| --- | --- | --- | --- |');
+  for (const fn of profile.functions) {
+    const name = fn.name.length > 80 ? `${fn.name.slice(0, 80)}…` : fn.name;
+    lines.push(
+      `| \`${name.replace(/\|/g, '\\|').replace(/`/g, "'")}\` | ${fn.location || '—'} | ${formatNumber(fn.selfMs, 0)} | ${formatNumber(100 * fn.share, 1)}% |`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
 };
 
 const medianOf = (values: number[]): number => spreadOf(values).median;
@@ -308,7 +355,7 @@ const renderReport = (
     'Heap growth: `heapUsed` after forced GC, before and after the calls (alternating small/nested), after flushing the span processors.',
   );
   lines.push(
-    'Semantic-convention attributes counted: `mcp.*`, `gen_ai.*`, `jsonrpc.*`, `rpc.*`, `error.type`, `network.*`, `server.*`, per tools/call span shape (one figure per span kind where a variant records several); "defined" counts those whose names the OpenTelemetry MCP/GenAI conventions define (from `@mcpscope/instrumentation/conventions`), so per-argument keys such as `mcp.request.argument.*` are not mistaken for conventions.',
+    'Semantic-convention attributes counted: `mcp.*`, `gen_ai.*`, `jsonrpc.*`, `rpc.*`, `error.type`, `network.*`, `server.*`, per tools/call span, one figure per span kind (client / server) where a variant records both; "defined" counts those whose names the OpenTelemetry MCP/GenAI conventions define (from `@mcpscope/instrumentation/conventions`), so per-argument keys such as `mcp.request.argument.*` are not mistaken for conventions.',
   );
   lines.push('');
   lines.push('### Targets');
@@ -364,7 +411,7 @@ const renderReport = (
         .filter((key) => !SEMCONV_PATTERN.test(key))
         .sort();
       lines.push(
-        `- ${VARIANT_LABELS[variant]}, span \`${span.name}\`: ${keys.length} semconv (${keys.map((key) => `\`${key}\``).join(', ') || '—'}); other: ${others.map((key) => `\`${key}\``).join(', ') || '—'}`,
+        `- ${VARIANT_LABELS[variant]}, ${span.kind ?? 'unknown-kind'} span \`${span.name}\`: ${keys.length} semconv (${keys.map((key) => `\`${key}\``).join(', ') || '—'}); other: ${others.map((key) => `\`${key}\``).join(', ') || '—'}`,
       );
     }
   }
@@ -406,8 +453,7 @@ const leaksSecret = (spans: AttributesResult['toolCallSpans']): boolean =>
 const uniqueSpanShapes = (spans: AttributesResult['toolCallSpans']): AttributesResult['toolCallSpans'] => {
   const byShape = new Map<string, AttributesResult['toolCallSpans'][number]>();
   for (const span of spans) {
-    const kind = String(span.attributes['mcp.method.name'] ?? '');
-    const shape = `${span.name.replace(/ (list_instances|plan_changes)$/, '')}|${kind}|${semconvKeys(span.attributes).length}`;
+    const shape = `${span.kind ?? ''}|${semconvKeys(span.attributes).length}`;
     const known = byShape.get(shape);
     if (!known || Object.keys(span.attributes).length > Object.keys(known.attributes).length)
       byShape.set(shape, span);

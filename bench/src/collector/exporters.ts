@@ -24,6 +24,8 @@ export interface LoadOptions {
   source: PayloadSource;
   /** Backoff after a retryable answer; exporters use ~1 s, overload tests less to keep the pressure on. */
   retryDelayMs?: number;
+  /** How long to wait for answers still in flight when the window closes before abandoning them. */
+  drainMs?: number;
 }
 
 export interface LoadResult {
@@ -47,16 +49,16 @@ const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export
 const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
 
 const grpcSenders = (address: string, count: number): { senders: Sender[]; close: () => void } => {
-  // One channel per exporter, as separate exporter processes would have.
+  // One channel per exporter, as separate exporter processes would have (up to 16; more multiplex).
   const clients = Array.from(
-    { length: count },
+    { length: Math.min(count, 16) },
     () =>
       new GrpcClient(address, credentials.createInsecure(), {
         'grpc.use_local_subchannel_pool': 1,
         'grpc.max_send_message_length': 16 * 1024 * 1024,
       }),
   );
-  const senders = clients.map(
+  const senders = Array.from({ length: count }, (_, index) => clients[index % clients.length]!).map(
     (client): Sender =>
       (body) =>
         new Promise((resolve) => {
@@ -119,7 +121,15 @@ const httpSenders = (address: string, count: number): { senders: Sender[]; close
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
-  const { target, concurrency, durationMs, warmupMs, source, retryDelayMs = 1000 } = options;
+  const {
+    target,
+    concurrency,
+    durationMs,
+    warmupMs,
+    source,
+    retryDelayMs = 1000,
+    drainMs = 30_000,
+  } = options;
   const { senders, close } =
     target.protocol === 'grpc'
       ? grpcSenders(target.address, concurrency)
@@ -137,13 +147,15 @@ export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
     spansPerSecond: 0,
     latenciesMs: [],
   };
+  let finished = false;
   const exporter = async (send: Sender) => {
     let pending: { body: Buffer; spanCount: number } | undefined;
-    while (performance.now() < stopAt) {
+    while (performance.now() < stopAt && !finished) {
       pending ??= source.take();
       const sentAt = performance.now();
       const outcome = await send(pending.body);
       const answeredAt = performance.now();
+      if (finished) return;
       // Throughput counts acknowledgements inside the window, whenever their request left.
       const measured = answeredAt >= measureFrom && answeredAt <= stopAt;
       if (outcome.kind === 'ok') {
@@ -164,7 +176,13 @@ export const runLoad = async (options: LoadOptions): Promise<LoadResult> => {
       }
     }
   };
-  await Promise.all(senders.map(exporter));
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(senders.map(exporter)),
+    new Promise((resolve) => (drainTimer = setTimeout(resolve, warmupMs + durationMs + drainMs))),
+  ]);
+  clearTimeout(drainTimer);
+  finished = true;
   close();
   result.spansPerSecond = result.ackedSpans / (durationMs / 1000);
   return result;

@@ -41,6 +41,8 @@ export const VARIANT_SETUPS: Record<VariantId, string> = {
 /** A span as the attribute count sees it. */
 export interface ObservedSpan {
   name: string;
+  /** `client` or `server` where the instrumentation says so. */
+  kind?: string;
   attributes: Record<string, unknown>;
 }
 
@@ -57,6 +59,9 @@ export interface InstalledVariant {
   /** Exports (drops) everything still buffered. */
   flush(): Promise<void>;
 }
+
+/** OpenTelemetry's SpanKind enum, by value. */
+const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'];
 
 const passThrough: InstalledVariant = {
   prepareServer: (_sdk, server) => server,
@@ -86,7 +91,7 @@ const registerDroppingProvider = async (options: VariantOptions, withTaskIds: bo
     spanProcessors.push({
       onStart() {},
       onEnd(span: ReadableSpan) {
-        observe({ name: span.name, attributes: { ...span.attributes } });
+        observe({ name: span.name, kind: SPAN_KINDS[span.kind], attributes: { ...span.attributes } });
       },
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
@@ -122,7 +127,12 @@ const installSentry = async (options: VariantOptions): Promise<InstalledVariant>
   if (observe) {
     Sentry.getClient()?.on('spanEnd', (span) => {
       const json = Sentry.spanToJSON(span);
-      observe({ name: json.name, attributes: { ...json.attributes } });
+      const op = json.attributes['sentry.op'];
+      observe({
+        name: json.name,
+        kind: op === 'mcp.server' ? 'server' : undefined,
+        attributes: { ...json.attributes },
+      });
     });
   }
   return {

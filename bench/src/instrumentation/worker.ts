@@ -2,11 +2,30 @@
  * One variant in one child process: `node --import tsx --expose-gc worker.ts <variant> <mode> <json>`.
  * Prints one line `BENCH_RESULT {json}` on stdout; anything else on stdout is ignored.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { callOnce, connect, createServer, loadSdk, type ArgumentsKind, type Client } from './call-fixture.js';
 import { installVariant, VARIANT_IDS, type ObservedSpan, type VariantId } from './variants.js';
 import { spreadOf } from '../support/stats.js';
 import { RESULT_PREFIX, type WorkerMode, type WorkerRequest, type WorkerResult } from './worker-protocol.js';
+
+/** With `BENCH_CPU_PROFILE=<file>`, profiles the timed calls alone (not start-up or warm-up). */
+const startProfilerIfAsked = async (): Promise<{ stop(): Promise<void> } | undefined> => {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+};
 
 const collectGarbage = (): void => {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -54,6 +73,7 @@ const run = async (variant: VariantId, mode: WorkerMode, request: WorkerRequest)
     return { mode, calls: request.calls, heapBeforeBytes, heapAfterBytes: process.memoryUsage().heapUsed };
   }
 
+  const profiler = await startProfilerIfAsked();
   // Short batches, alternating argument sizes; the median batch discards stalls from other work on the machine.
   const batchMicros: Record<ArgumentsKind, number[]> = { small: [], nested: [] };
   const batchCalls = Math.max(1, Math.floor(request.calls / request.batches));
@@ -64,6 +84,7 @@ const run = async (variant: VariantId, mode: WorkerMode, request: WorkerRequest)
       batchMicros[kind].push(((performance.now() - started) * 1000) / batchCalls);
     }
   }
+  await profiler?.stop();
   const microsPerCall = {
     small: spreadOf(batchMicros.small).median,
     nested: spreadOf(batchMicros.nested).median,

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { repoRoot } from '../support/paths.js';
+import { repoRoot } from './paths.js';
 
 interface ProfileNode {
   id: number;
@@ -33,16 +33,22 @@ const areaOf = (url: string, name: string): string => {
   const collector = /collector\/(?:dist|src)\/([^/]+)\//.exec(path);
   if (collector) return `collector/${collector[1]}`;
   const redaction = /instrumentation\/(?:dist|src)\/redaction\//.exec(path);
-  if (redaction) return 'redaction engine';
+  if (redaction) return 'mcpscope redaction engine';
+  const instrumentation = /instrumentation\/(?:dist|src)\/([^/]+?)\.[cm]?js/.exec(path);
+  if (instrumentation) return `mcpscope instrumentation/${instrumentation[1]}`;
   const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
   if (dependency) return dependency[1]!;
   if (path.startsWith('node:')) return 'node core';
   return relative(repoRoot, path) || path;
 };
 
+/**
+ * The main thread's profile in `dir` (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`, thread 0);
+ * loader hooks run on another thread and write their own file.
+ */
 export const latestProfile = (dir: string): string | undefined =>
   readdirSync(dir)
-    .filter((name) => name.endsWith('.cpuprofile'))
+    .filter((name) => name.endsWith('.cpuprofile') && name.split('.')[4] === '0')
     .sort()
     .map((name) => join(dir, name))
     .at(-1);

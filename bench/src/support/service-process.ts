@@ -8,7 +8,10 @@ export interface ServiceProcess<Info> {
   /** Resident set size in bytes, read from /proc. */
   rssBytes(): number;
   stderrTail(): string;
-  stop(): Promise<void>;
+  /** Sends a signal (e.g. SIGUSR2 to start profiling). */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; `graceMs: 0` kills at once. */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 export const startServiceProcess = <Info>(
@@ -59,15 +62,16 @@ export const startServiceProcess = <Info>(
           }
         },
         stderrTail: () => stderr.slice(-2000),
-        stop: () =>
+        signal: (signal) => child.kill(signal),
+        stop: ({ graceMs = 15_000 } = {}) =>
           new Promise<void>((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done();
-            const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
             child.once('exit', () => {
               clearTimeout(killer);
               done();
             });
-            child.kill('SIGTERM');
+            child.kill(graceMs === 0 ? 'SIGKILL' : 'SIGTERM');
           }),
       });
     });
