@@ -56,6 +56,8 @@ const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(
 const varcharList = (values: readonly string[]) => listValue([...values]);
 const VARCHAR_LIST = LIST(VARCHAR);
 const MAX_NS = 9_223_372_036_854_775_807n;
+const APPEND_SLICE_ROWS = 250;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -279,7 +281,9 @@ export class DuckDbStore implements SpanStore {
   ) {
     const appender = await connection.createAppender('spans');
     const ingestedMs = BigInt(Date.now());
-    spans.forEach((span, index) => {
+    for (const [index, span] of spans.entries()) {
+      // Appender calls run on the JavaScript thread: let other work in between slices of a batch.
+      if (index > 0 && index % APPEND_SLICE_ROWS === 0) await yieldToEventLoop();
       const spanFacts = facts[index] as SpanFacts;
       appender.appendVarchar(span.traceId);
       appender.appendVarchar(span.spanId);
@@ -311,7 +315,7 @@ export class DuckDbStore implements SpanStore {
       appendText(appender, spanFacts.feedbackNote);
       appender.appendBigInt(ingestedMs);
       appender.endRow();
-    });
+    }
     appender.closeSync();
   }
 
