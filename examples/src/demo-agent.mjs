@@ -94,37 +94,47 @@ const connectStdio = async (name, { script, args }) => {
   return client;
 };
 
-/** The processes and long-lived connections of a run, started side by side. */
+/**
+ * The processes and connections of a run. HTTP servers start side by side before the first task;
+ * MCP sessions open inside the first task that needs them, as an agent connects when it needs a
+ * server, so every request of the run belongs to a task.
+ */
 const startServers = async () => {
-  const entries = Object.entries(SERVERS);
-  const settled = await Promise.allSettled(
-    entries.map(([name, server]) =>
-      server.transport === 'stdio' ? connectStdio(name, server) : startHttpServer(name),
-    ),
-  );
+  const httpNames = Object.keys(SERVERS).filter((name) => SERVERS[name].transport === 'http');
+  const settled = await Promise.allSettled(httpNames.map((name) => startHttpServer(name)));
   const failure = settled.find((result) => result.status === 'rejected');
   if (failure) {
     // Leave no server behind when one of them could not start.
     await Promise.allSettled(
-      settled
-        .filter((result) => result.status === 'fulfilled')
-        .map(({ value }) => (value instanceof Client ? value.close() : stopChild(value.child))),
+      settled.filter((result) => result.status === 'fulfilled').map(({ value }) => stopChild(value.child)),
     );
     throw failure.reason;
   }
-  const started = settled.map((result) => result.value);
-  const stdioClients = new Map();
-  const httpServers = new Map();
-  entries.forEach(([name, { transport }], index) =>
-    (transport === 'stdio' ? stdioClients : httpServers).set(name, started[index]),
-  );
-  const infraHttp = new Client({ name: AGENT_NAME, version: '0.1.0' });
-  await infraHttp.connect(new StreamableHTTPClientTransport(httpServers.get('infra-http').url));
-  return { httpServers, shared: new Map([...stdioClients, ['infra-http', infraHttp]]) };
+  const httpServers = new Map(httpNames.map((name, index) => [name, settled[index].value]));
+  const shared = new Map();
+  /** The run's session to a server, opened on first use. */
+  const sharedClient = (name) => {
+    if (!shared.has(name)) {
+      shared.set(
+        name,
+        SERVERS[name].transport === 'stdio' ? connectStdio(name, SERVERS[name]) : connectShared(name),
+      );
+    }
+    return shared.get(name);
+  };
+  const connectShared = async (name) => {
+    const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
+    await client.connect(new StreamableHTTPClientTransport(httpServers.get(name).url));
+    return client;
+  };
+  return { httpServers, shared, sharedClient };
 };
 
 const stopServers = async ({ shared, httpServers }) => {
-  await Promise.allSettled([...shared.values()].map((client) => client.close()));
+  const clients = await Promise.allSettled(shared.values());
+  await Promise.allSettled(
+    clients.filter((result) => result.status === 'fulfilled').map(({ value }) => value.close()),
+  );
   await Promise.allSettled([...httpServers.values()].map(({ child }) => stopChild(child)));
 };
 
@@ -238,7 +248,7 @@ const runTask = (task, taskId, servers) =>
         const sessions = new Map();
         const authFetch = createAuthObservingFetch((event) => authEvents.push(event));
         let gaveUp = false;
-        const clientFor = (name) => sessions.get(name)?.client ?? servers.shared.get(name);
+        const clientFor = async (name) => sessions.get(name)?.client ?? (await servers.sharedClient(name));
         const expectStatus = (stepIndex, expected, observed) => {
           if (expected !== observed) mismatches.push({ step: stepIndex, expected, observed });
         };
@@ -253,7 +263,7 @@ const runTask = (task, taskId, servers) =>
             } else if (step.call) {
               const { server, tool } = step.call;
               const args = resolveArguments(step.call.arguments, saved);
-              const result = await callTool(clientFor(server), tool, args);
+              const result = await callTool(await clientFor(server), tool, args);
               calls.push({ tool, arguments: args, failed: result.status !== 'ok' });
               expectStatus(stepIndex, step.expect, result.status);
               if (step.code !== undefined && result.code !== step.code) {
@@ -267,7 +277,7 @@ const runTask = (task, taskId, servers) =>
               let succeeded = false;
               while (!succeeded && attempts < maxAttempts) {
                 attempts += 1;
-                succeeded = (await callTool(clientFor(server), tool, args)).status === 'ok';
+                succeeded = (await callTool(await clientFor(server), tool, args)).status === 'ok';
                 calls.push({ tool, arguments: args, failed: !succeeded });
               }
               expectStatus(stepIndex, step.expect, succeeded ? 'recovered' : 'exhausted');
@@ -275,10 +285,10 @@ const runTask = (task, taskId, servers) =>
                 mismatches.push({ step: stepIndex, expected: step.attempts, observed: attempts });
             } else if (step.readResource) {
               const { server, uri } = step.readResource;
-              await clientFor(server).readResource({ uri });
+              await (await clientFor(server)).readResource({ uri });
             } else if (step.getPrompt) {
               const { server, name, arguments: args } = step.getPrompt;
-              await clientFor(server).getPrompt({ name, arguments: args });
+              await (await clientFor(server)).getPrompt({ name, arguments: args });
             } else if (step.connect) {
               const { server, credentials } = step.connect;
               const session = await connectHttp(servers.httpServers.get(server).url, credentials, authFetch);

@@ -10,7 +10,7 @@ const base64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64
  */
 export const SECRETS = Object.freeze({
   awsSecretAccessKey: 'kT9vQ2xR7mW4pL8nZ3bC6yF1hJ5sD0gA2eU7iO4q',
-  githubToken: 'ghp_R4nd0mL00k1ngT0k3nF0rTh3D3m0Ag3ntX9',
+  githubToken: 'ghp_R4nd0mL00k1ngT0k3nF0rTh3D3m0Ag3ntX9Q',
   password: 'Correct-Horse-Battery-Staple-42',
   jwt: [
     base64url({ alg: 'HS256', typ: 'JWT' }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  SECRETS,
   SECRET_VALUES,
   SERVERS,
   SERVICE_NAMES,
@@ -103,6 +104,15 @@ describe('the demo scenario', () => {
       ),
     );
     for (const name of Object.keys(SERVERS)) expect(servers).toContain(name);
+  });
+
+  it('shapes every secret like the real thing, so detectors built for real ones must catch it', () => {
+    expect(SECRETS.awsSecretAccessKey).toMatch(/^[A-Za-z0-9/+]{40}$/);
+    expect(SECRETS.githubToken).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
+    expect(SECRETS.jwt).toMatch(/^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]{43}$/);
+    expect(SECRETS.databaseUrl).toBe(
+      `postgresql://deploy:${SECRETS.databasePassword}@db.inventory.internal:5432/inventory`,
+    );
   });
 
   it('uses every listed secret in the script, and none in ids or descriptions', () => {
