@@ -2,5 +2,6 @@ export { McpInstrumentation } from './instrumentation.js';
 export { instrumentMcp } from './instrument-mcp.js';
 export { recordAuthEvent, recordAuthFailure } from './auth-events.js';
 export { withTask, currentTaskId, TaskIdSpanProcessor } from './task-context.js';
+export { RetryingSpanExporter, isRetryableExportError, type RetryOptions } from './retrying-span-exporter.js';
 export type { McpInstrumentationConfig, McpRequestInfo, AuthEvent } from './types.js';
 export * from './conventions.js';

@@ -14,6 +14,7 @@ import { envDetector, hostDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { McpInstrumentation } from './instrumentation.js';
+import { RetryingSpanExporter } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
 import { TaskIdSpanProcessor } from './task-context.js';
 import type { McpInstrumentationConfig } from './types.js';
@@ -90,7 +91,7 @@ const start = (): Promise<void> => {
     }
     const exporter = traceExporterFromEnv(env);
     const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
-    if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
+    if (exporter) spanProcessors.push(new BatchSpanProcessor(new RetryingSpanExporter(exporter)));
     const sdk = withoutConsoleDiagnostics(
       env,
       () =>

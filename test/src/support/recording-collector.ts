@@ -7,7 +7,7 @@ import { eventually } from './processes.js';
  * The collector's real OTLP/gRPC receiver with a sink that keeps what arrives in memory: for tests
  * about what a process exports, without storage in the way.
  */
-export const startRecordingCollector = async () => {
+export const startRecordingCollector = async ({ port = 0 }: { port?: number } = {}) => {
   const spans: SpanRecord[] = [];
   const sink: SpanSink = {
     async accept(batch) {
@@ -16,7 +16,7 @@ export const startRecordingCollector = async () => {
   };
   const receiver = await startOtlpGrpcReceiver({
     host: '127.0.0.1',
-    port: 0,
+    port,
     sink,
     redactor: createRedactor(),
   });

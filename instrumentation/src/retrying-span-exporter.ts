@@ -1,0 +1,89 @@
+import { diag } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+// gRPC status codes the OTLP specification calls retryable.
+const CANCELLED = 1;
+const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+const ABORTED = 10;
+const OUT_OF_RANGE = 11;
+const UNAVAILABLE = 14;
+const DATA_LOSS = 15;
+const RETRYABLE = new Set([CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS]);
+
+/**
+ * Whether a failed OTLP/gRPC export may succeed if sent again: the retryable codes, and
+ * RESOURCE_EXHAUSTED from a server that is overloaded (not grpc-js refusing an oversized message,
+ * which fails the same way every time).
+ */
+export const isRetryableExportError = (error: unknown): boolean => {
+  const { code, details } = (error ?? {}) as { code?: unknown; details?: unknown };
+  if (typeof code !== 'number') return false;
+  if (code === RESOURCE_EXHAUSTED) return !(typeof details === 'string' && /larger than max/i.test(details));
+  return RETRYABLE.has(code);
+};
+
+export interface RetryOptions {
+  /** Give up once this much time has passed since the first attempt; below the batch export timeout (30 s). */
+  maxElapsedMs?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Retries failed exports with exponential backoff and jitter. The OTLP/gRPC exporter of the
+ * OpenTelemetry JS lines that run on Node 20 reports every gRPC error as final, so a collector that
+ * restarts or sheds load (UNAVAILABLE, RESOURCE_EXHAUSTED) would lose the batch. While a batch is
+ * retried the batch processor holds new spans in its bounded queue and counts what it drops.
+ */
+export class RetryingSpanExporter implements SpanExporter {
+  private readonly maxElapsedMs: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private stopped = false;
+
+  constructor(
+    private readonly inner: SpanExporter,
+    { maxElapsedMs = 20_000, initialBackoffMs = 250, maxBackoffMs = 5_000 }: RetryOptions = {},
+  ) {
+    this.maxElapsedMs = maxElapsedMs;
+    this.initialBackoffMs = initialBackoffMs;
+    this.maxBackoffMs = maxBackoffMs;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const started = Date.now();
+    let attempt = 0;
+    const send = () =>
+      this.inner.export(spans, (result) => {
+        if (
+          result.code === ExportResultCode.SUCCESS ||
+          this.stopped ||
+          !isRetryableExportError(result.error)
+        ) {
+          resultCallback(result);
+          return;
+        }
+        const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** attempt);
+        const delay = Math.round(backoff * (0.5 + Math.random()));
+        attempt += 1;
+        if (Date.now() - started + delay > this.maxElapsedMs) {
+          resultCallback(result);
+          return;
+        }
+        diag.debug(`mcpscope: export failed with a retryable error; retrying in ${delay} ms`);
+        setTimeout(send, delay);
+      });
+    send();
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    await this.inner.shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.inner.forceFlush?.();
+  }
+}
