@@ -163,6 +163,22 @@ describe('tool calls', () => {
     }
   });
 
+  it('records a request that timed out as timeout on the caller', async () => {
+    const server = new McpServer({ name: 'slow', version: '1.0.0' });
+    server.registerTool('slow_refresh', {}, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { content: [] };
+    });
+    const client = await connect(server);
+    await expect(
+      client.callTool({ name: 'slow_refresh', arguments: {} }, undefined, { timeout: 50 }),
+    ).rejects.toThrow(/timed out/i);
+    const [span] = byKind(spansNamed(tracing.spans(), 'tools/call slow_refresh'), SpanKind.CLIENT);
+    expect(span?.attributes[ATTR_ERROR_TYPE]).toBe('timeout');
+    expect(span?.attributes[ATTR_RPC_RESPONSE_STATUS_CODE]).toBeUndefined();
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   it('records a method nobody handles as -32601 on both sides', async () => {
     const client = await connect(buildInfraServer());
     await expect(
