@@ -88,63 +88,70 @@ describe('an instrumented server whose OTLP endpoint misbehaves', () => {
     },
   );
 
-  it.each(FAULT_KINDS)('delivers the spans still queued once the endpoint recovers (%s)', { timeout: 60_000 }, async (kind) => {
-    fault = await startFaultEndpoint(kind);
-    const batchSize = 256;
-    pair = await startExportingPair({
-      endpoint: `http://127.0.0.1:${fault.port}`,
-      maxQueueSize: MAX_QUEUE,
-      maxExportBatchSize: batchSize,
-      // Exports start when a batch fills or after this delay, so spans can be seen waiting in the queue.
-      scheduledDelayMillis: 4_000,
-      diagnosticIntervalMs: DIAGNOSTIC_INTERVAL_MS,
-    });
-    await callMany(pair, 1_000, 'during-fault');
-    const active = pair;
-    // Wait until the queue is empty and no export is in flight: every ended span counted as dropped or failed.
-    await eventually(
-      async () => {
-        const accounting = await active.accounting();
-        const accounted = accounting.droppedQueueFull + accounting.failedExport;
-        return accounting.queueSize === 0 && accounted === active.spansEnded() ? accounting : undefined;
-      },
-      { what: 'failed exports to settle', timeoutMs: 20_000, intervalMs: 100 },
-    );
-    // Fewer spans than a batch: they wait in the queue for the scheduled delay, past the recovery.
-    const pendingCalls = Math.floor((batchSize - 1) / 2);
-    await callMany(pair, pendingCalls, 'pending');
+  it.each(FAULT_KINDS)(
+    'delivers the spans still queued once the endpoint recovers (%s)',
+    { timeout: 60_000 },
+    async (kind) => {
+      fault = await startFaultEndpoint(kind);
+      const batchSize = 256;
+      pair = await startExportingPair({
+        endpoint: `http://127.0.0.1:${fault.port}`,
+        maxQueueSize: MAX_QUEUE,
+        maxExportBatchSize: batchSize,
+        // Exports start when a batch fills or after this delay, so spans can be seen waiting in the queue.
+        scheduledDelayMillis: 4_000,
+        diagnosticIntervalMs: DIAGNOSTIC_INTERVAL_MS,
+      });
+      await callMany(pair, 1_000, 'during-fault');
+      const active = pair;
+      // Wait until the queue is empty and no export is in flight: every ended span counted as dropped or failed.
+      await eventually(
+        async () => {
+          const accounting = await active.accounting();
+          const accounted = accounting.droppedQueueFull + accounting.failedExport;
+          return accounting.queueSize === 0 && accounted === active.spansEnded() ? accounting : undefined;
+        },
+        { what: 'failed exports to settle', timeoutMs: 20_000, intervalMs: 100 },
+      );
+      // Fewer spans than a batch: they wait in the queue for the scheduled delay, past the recovery.
+      const pendingCalls = Math.floor((batchSize - 1) / 2);
+      await callMany(pair, pendingCalls, 'pending');
 
-    const port = fault.port;
-    await fault.close();
-    fault = undefined;
-    receiver = await startMemoryReceiver(port);
-    const delivered = receiver.spans;
+      const port = fault.port;
+      await fault.close();
+      fault = undefined;
+      receiver = await startMemoryReceiver(port);
+      const delivered = receiver.spans;
 
-    const pendingDelivered = await eventually(
-      () => {
-        const seen = delivered.filter(
-          (span) =>
-            span.kind === 'server' &&
-            String(span.attributes['gen_ai.tool.call.arguments']).includes('pending-'),
-        );
-        return seen.length === pendingCalls ? seen : undefined;
-      },
-      { what: `the ${pendingCalls} queued tool-call spans at the recovered endpoint`, timeoutMs: 25_000 },
-    );
-    expect(pendingDelivered).toHaveLength(pendingCalls);
-    // The exporter hears the answer just after the receiver committed.
-    await eventually(async () => ((await active.accounting()).exported >= 2 * pendingCalls ? true : undefined), {
-      what: 'the exporter to count the delivered spans',
-      timeoutMs: 5_000,
-      intervalMs: 50,
-    });
-    // New calls after recovery flow as usual.
-    await callMany(pair, 10, 'after-recovery');
-    await pair.forceFlush();
-    expect(
-      delivered.filter((span) =>
-        String(span.attributes['gen_ai.tool.call.arguments']).includes('after-recovery-'),
-      ),
-    ).toHaveLength(20);
-  });
+      const pendingDelivered = await eventually(
+        () => {
+          const seen = delivered.filter(
+            (span) =>
+              span.kind === 'server' &&
+              String(span.attributes['gen_ai.tool.call.arguments']).includes('pending-'),
+          );
+          return seen.length === pendingCalls ? seen : undefined;
+        },
+        { what: `the ${pendingCalls} queued tool-call spans at the recovered endpoint`, timeoutMs: 25_000 },
+      );
+      expect(pendingDelivered).toHaveLength(pendingCalls);
+      // The exporter hears the answer just after the receiver committed.
+      await eventually(
+        async () => ((await active.accounting()).exported >= 2 * pendingCalls ? true : undefined),
+        {
+          what: 'the exporter to count the delivered spans',
+          timeoutMs: 5_000,
+          intervalMs: 50,
+        },
+      );
+      // New calls after recovery flow as usual.
+      await callMany(pair, 10, 'after-recovery');
+      await pair.forceFlush();
+      expect(
+        delivered.filter((span) =>
+          String(span.attributes['gen_ai.tool.call.arguments']).includes('after-recovery-'),
+        ),
+      ).toHaveLength(20);
+    },
+  );
 });

@@ -33,12 +33,21 @@ describe('a stdio MCP server with the one import and its collector down', () => 
         jsonrpc: '2.0',
         id: 0,
         method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'test', version: '1' },
+        },
       });
       await server.waitFor(/"id":0/);
       send({ jsonrpc: '2.0', method: 'notifications/initialized' });
       for (let id = 1; id <= CALLS; id += 1) {
-        send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'list_workspaces', arguments: { filter: `f${id}` } } });
+        send({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'list_workspaces', arguments: { filter: `f${id}` } },
+        });
       }
       await server.waitFor(new RegExp(`"id":${CALLS}\\b`));
 
@@ -46,7 +55,14 @@ describe('a stdio MCP server with the one import and its collector down', () => 
         .stdout()
         .split('\n')
         .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as { id?: number; result?: { content?: Array<{ text?: string }> }; error?: unknown });
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              id?: number;
+              result?: { content?: Array<{ text?: string }> };
+              error?: unknown;
+            },
+        );
       const toolAnswers = answers.filter((answer) => typeof answer.id === 'number' && answer.id > 0);
       expect(toolAnswers).toHaveLength(CALLS);
       for (const answer of toolAnswers) {
@@ -58,10 +74,13 @@ describe('a stdio MCP server with the one import and its collector down', () => 
       server.child.stdin?.end();
       const exitedInTime = await Promise.race([
         server.exited.then((code) => ({ code })),
-        new Promise<undefined>((resolve) => setTimeout(resolve, EXIT_WITHIN_MS)),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), EXIT_WITHIN_MS)),
       ]);
       if (!exitedInTime) await server.stop('SIGKILL');
-      expect(exitedInTime, `still running ${EXIT_WITHIN_MS} ms after stdin closed:\n${server.stderr().slice(-2000)}`).toBeDefined();
+      expect(
+        exitedInTime,
+        `still running ${EXIT_WITHIN_MS} ms after stdin closed:\n${server.stderr().slice(-2000)}`,
+      ).toBeDefined();
       expect(exitedInTime?.code, server.stderr().slice(-2000)).toBe(0);
       // For the report: how long the exit took with the collector down.
       console.info(`${kind}: exited ${Date.now() - closedAt} ms after stdin closed`);

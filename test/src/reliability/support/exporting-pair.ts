@@ -63,6 +63,8 @@ export interface ExportingPairOptions {
   exportTimeoutMillis?: number;
   /** Rate-limit interval of the stderr diagnostics. */
   diagnosticIntervalMs?: number;
+  /** Also write diagnostics to this process's stderr (they are always kept in `diagnostics`). */
+  echoDiagnostics?: boolean;
 }
 
 /**
@@ -77,13 +79,14 @@ export const startExportingPair = async ({
   scheduledDelayMillis = 200,
   exportTimeoutMillis = 2_000,
   diagnosticIntervalMs = 1_000,
+  echoDiagnostics = true,
 }: ExportingPairOptions) => {
   const diagnostics: DiagnosticLine[] = [];
   const stderrLogger: DiagLogger = createStderrDiagLogger({
     intervalMs: diagnosticIntervalMs,
     write: (text) => {
       diagnostics.push({ at: Date.now(), text });
-      process.stderr.write(text);
+      if (echoDiagnostics) process.stderr.write(text);
     },
   });
   diag.setLogger(stderrLogger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
