@@ -108,7 +108,7 @@ describe('ingest queue', () => {
 
     const reopened = await DuckDbStore.open({ path });
     cleanups.unshift(() => reopened.close());
-    expect(await reopened.schemaVersions()).toEqual([1]);
+    expect(await reopened.schemaVersions()).toEqual([1, 2]);
     expect(await reopened.listTasks({ limit: 100 })).toEqual(before);
     const redelivery = await reopened.commit(batch1!);
     expect(redelivery.stored).toHaveLength(0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE_MS } from '../pipeline/test-support/spans.js';
+import { BASE_MS, toolCallSpan } from '../pipeline/test-support/spans.js';
 import { workloadBatches } from '../pipeline/test-support/workload.js';
 import { openTempStore } from './test-support/temp-store.js';
 
@@ -21,5 +21,22 @@ describe('DuckDB store retention', () => {
     expect(await store.listTasks({ limit: 100 })).toEqual(before);
     expect(await store.getTask('task-a')).toEqual(taskA);
     expect(await store.deleteSpansEndedBefore(BASE_MS + 15_000)).toBe(0);
+
+    // A very late span of task-a is stored, but the task is not rebuilt from the spans that are left.
+    const late = await store.commit([
+      toolCallSpan({
+        trace: 'a1',
+        span: 'very-late',
+        parent: 'a1-root',
+        kind: 'client',
+        startMs: 900,
+        durationMs: 5,
+        service: 'agent',
+        tool: 'plan_changes',
+      }),
+    ]);
+    expect(late.stored).toHaveLength(1);
+    expect(await store.getTask('task-a')).toEqual(taskA);
+    expect(await store.listTasks({ limit: 100 })).toEqual(before);
   });
 });

@@ -57,6 +57,11 @@ const varcharList = (values: readonly string[]) => listValue([...values]);
 const VARCHAR_LIST = LIST(VARCHAR);
 const MAX_NS = 9_223_372_036_854_775_807n;
 const APPEND_SLICE_ROWS = 250;
+const countByTrace = (facts: readonly SpanFacts[]): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const span of facts) counts.set(span.traceId, (counts.get(span.traceId) ?? 0) + 1);
+  return counts;
+};
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const factsFromRow = (row: Row): SpanFacts => ({
@@ -123,6 +128,8 @@ interface TraceRow {
   taskId: string;
   minStartNs: bigint;
   maxEndNs: bigint;
+  /** Spans ever stored for the trace; fewer found means retention already deleted some. */
+  spanCount: number;
 }
 
 export class DuckDbStore implements SpanStore {
@@ -191,20 +198,28 @@ export class DuckDbStore implements SpanStore {
       if (list === undefined) factsByTrace.set(facts.traceId, [facts]);
       else list.push(facts);
     }
+    const knownById = new Map(knownTraces.map((trace) => [trace.traceId, trace]));
+    const storedCount = countByTrace(storedFacts);
+    const newCount = countByTrace(newFacts);
     const traceRows: TraceRow[] = [];
     const touchedTaskIds = new Set<string>();
+    const incompleteTraceIds = new Set<string>();
     for (const traceId of batchTraceIds) {
       const traceFacts = factsByTrace.get(traceId) ?? [];
-      const taskId = taskIdOfTrace(traceId, traceFacts);
-      let minStartNs = traceFacts[0]?.startNs ?? 0n;
-      let maxEndNs = traceFacts[0]?.endNs ?? 0n;
+      const previous = knownById.get(traceId);
+      const complete = previous === undefined || (storedCount.get(traceId) ?? 0) >= previous.spanCount;
+      if (!complete) incompleteTraceIds.add(traceId);
+      // Past retention the span naming the task may be gone: an incomplete trace keeps its task.
+      const taskId = complete ? taskIdOfTrace(traceId, traceFacts) : previous.taskId;
+      let minStartNs = previous?.minStartNs ?? traceFacts[0]?.startNs ?? 0n;
+      let maxEndNs = previous?.maxEndNs ?? traceFacts[0]?.endNs ?? 0n;
       for (const facts of traceFacts) {
         if (facts.startNs < minStartNs) minStartNs = facts.startNs;
         if (facts.endNs > maxEndNs) maxEndNs = facts.endNs;
       }
-      traceRows.push({ traceId, taskId, minStartNs, maxEndNs });
+      const spanCount = (previous?.spanCount ?? 0) + (newCount.get(traceId) ?? 0);
+      traceRows.push({ traceId, taskId, minStartNs, maxEndNs, spanCount });
       touchedTaskIds.add(taskId);
-      const previous = knownTraces.find((known) => known.traceId === traceId);
       // A late span can name the task of a trace that was its own task until now.
       if (previous !== undefined && previous.taskId !== taskId) touchedTaskIds.add(previous.taskId);
     }
@@ -227,6 +242,7 @@ export class DuckDbStore implements SpanStore {
         factsByTrace,
         newTraceIds,
         knownTraces.map((trace) => trace.taskId),
+        incompleteTraceIds,
       );
       await this.appendSpanFeedback(connection, newFacts);
       await connection.run('COMMIT');
@@ -240,7 +256,7 @@ export class DuckDbStore implements SpanStore {
   private async loadTraces(connection: DuckDBConnection, by: 'trace_id' | 'task_id', ids: readonly string[]) {
     if (ids.length === 0) return [];
     const reader = await connection.runAndReadAll(
-      `SELECT trace_id, task_id, min_start_ns, max_end_ns FROM traces WHERE ${by} IN (SELECT unnest($ids))`,
+      `SELECT trace_id, task_id, min_start_ns, max_end_ns, span_count FROM traces WHERE ${by} IN (SELECT unnest($ids))`,
       { ids: varcharList(ids) },
       { ids: LIST(VARCHAR) },
     );
@@ -249,6 +265,7 @@ export class DuckDbStore implements SpanStore {
       taskId: str(row.task_id),
       minStartNs: big(row.min_start_ns),
       maxEndNs: big(row.max_end_ns),
+      spanCount: Number(row.span_count ?? 0),
     }));
   }
 
@@ -326,6 +343,7 @@ export class DuckDbStore implements SpanStore {
       appender.appendVarchar(trace.taskId);
       appender.appendBigInt(trace.minStartNs);
       appender.appendBigInt(trace.maxEndNs);
+      appender.appendBigInt(BigInt(trace.spanCount));
       appender.endRow();
     }
     appender.closeSync();
@@ -338,6 +356,7 @@ export class DuckDbStore implements SpanStore {
     newTraceIds: ReadonlySet<string>,
     /** Tasks the batch's already-stored traces belonged to before this batch. */
     previousTaskIds: readonly string[],
+    incompleteTraceIds: ReadonlySet<string>,
   ): Promise<Pick<CommitResult, 'touchedTasks' | 'removedTaskIds' | 'newRetries'>> {
     const traces = await this.loadTraces(connection, 'task_id', taskIds);
     const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
@@ -347,13 +366,25 @@ export class DuckDbStore implements SpanStore {
       if (list === undefined) allFacts.set(facts.traceId, [facts]);
       else list.push(facts);
     }
+    // A task whose raw spans retention already deleted keeps the rollup it had: recomputing it from
+    // what is left would lose calls. Its new spans are stored all the same.
+    const frozenTaskIds = new Set(
+      traces
+        .filter(
+          (trace) =>
+            incompleteTraceIds.has(trace.traceId) ||
+            (allFacts.get(trace.traceId)?.length ?? 0) < trace.spanCount,
+        )
+        .map((trace) => trace.taskId),
+    );
+    const recomputedTaskIds = taskIds.filter((taskId) => !frozenTaskIds.has(taskId));
     // Only tasks with a trace stored before this batch can have rows to replace.
     const storedTaskIds = [
       ...new Set([
         ...previousTaskIds,
         ...traces.filter((trace) => !newTraceIds.has(trace.traceId)).map((trace) => trace.taskId),
       ]),
-    ];
+    ].filter((taskId) => !frozenTaskIds.has(taskId));
     let previousCalls: ToolCallRollup[] = [];
     if (storedTaskIds.length > 0) {
       const idList = { ids: varcharList(storedTaskIds) };
@@ -377,7 +408,7 @@ export class DuckDbStore implements SpanStore {
     const touchedTasks: TaskRollup[] = [];
     const removedTaskIds: string[] = [];
     const calls: ToolCallRollup[] = [];
-    for (const taskId of taskIds) {
+    for (const taskId of recomputedTaskIds) {
       const taskFacts = traces
         .filter((trace) => trace.taskId === taskId)
         .flatMap((trace) => allFacts.get(trace.traceId) ?? []);

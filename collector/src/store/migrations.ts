@@ -44,6 +44,11 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: 'spans stored per trace, so rollups never recompute a task from spans retention deleted',
+    statements: ['ALTER TABLE traces ADD COLUMN span_count BIGINT DEFAULT 0'],
+  },
 ];
 
 /** Applies the migrations the file has not seen yet, each in its own transaction. */
