@@ -9,6 +9,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { METRICS } from '@mcpscope/collector/metrics';
 import { decodeTraceRequestProtobuf } from '../../collector/src/otlp/index.js';
 import { summariseProfile, type ProfileSummary } from './support/cpu-profile.js';
 import { runLoad, type LoadResult, type OtlpProtocol } from './collector/exporters.js';
@@ -51,10 +52,10 @@ const settingsFor = (quick: boolean): Settings =>
   quick
     ? {
         rounds: 1,
-        loadSeconds: 3,
-        warmupSeconds: 1,
+        loadSeconds: 5,
+        warmupSeconds: 2,
         concurrencies: [1, 4, 16],
-        overloadExporters: 600,
+        overloadExporters: 200,
         overloadSeconds: 5,
         seedSpans: 50_000,
         storeSizes: [1_000_000],
@@ -63,10 +64,10 @@ const settingsFor = (quick: boolean): Settings =>
       }
     : {
         rounds: 2,
-        loadSeconds: 6,
-        warmupSeconds: 1,
+        loadSeconds: 8,
+        warmupSeconds: 2,
         concurrencies: [1, 4, 16],
-        overloadExporters: 600,
+        overloadExporters: 200,
         overloadSeconds: 10,
         seedSpans: 50_000,
         storeSizes: [1_000_000, 10_000_000],
@@ -77,6 +78,8 @@ const settingsFor = (quick: boolean): Settings =>
 const TARGET_SPANS_PER_SECOND = 50_000;
 const TARGET_P95_MS = 100;
 const TARGET_RSS_MB = 400;
+/** A queue this small fills within a second at this machine's commit rate; the default (50,000 spans) takes minutes. */
+const OVERLOAD_QUEUE_CAPACITY = 5_000;
 
 type Ports = { grpcPort: number; httpPort: number };
 const MB = 2 ** 20;
@@ -243,7 +246,9 @@ const measureOverload = async (
   for (const protocol of ['grpc', 'http'] as const) {
     const outcome: OverloadResult = { protocol, exporters: settings.overloadExporters, rssSamplesMb: [] };
     try {
-      const collector = await startCollector(freshDatabase(`overload-${protocol}`));
+      const collector = await startCollector(freshDatabase(`overload-${protocol}`), {
+        queueCapacity: OVERLOAD_QUEUE_CAPACITY,
+      });
       const rss = sampleEvery(250, () => collector.rssBytes());
       try {
         outcome.result = await runLoad({
@@ -272,12 +277,39 @@ const measureOverload = async (
   return results;
 };
 
-/** One gRPC run at the highest concurrency under `node --cpu-prof`, to say what bounds ingest. */
+interface IngestProfile extends ProfileSummary {
+  commits: number;
+  meanCommitMs: number;
+  spansPerCommit: number;
+  spansPerSecond: number;
+}
+
+/** The collector's own commit figures, from its /metrics (names from the collector's metrics module). */
+const commitStats = async (ports: Ports): Promise<{ count: number; sum: number; spans: number }> => {
+  const text = await (await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`)).text();
+  const series = (name: string) => {
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name)) continue;
+      const rest = line.slice(name.length);
+      if (rest.startsWith(' ') || rest.startsWith('{'))
+        total += Number(rest.slice(rest.lastIndexOf(' ') + 1));
+    }
+    return total;
+  };
+  return {
+    count: series(`${METRICS.commitDuration.name}_count`),
+    sum: series(`${METRICS.commitDuration.name}_sum`),
+    spans: series(METRICS.spansCommitted.name),
+  };
+};
+
+/** One gRPC run at the highest concurrency under the V8 profiler, to say what bounds ingest. */
 const profileIngest = async (
   settings: Settings,
   templates: readonly PayloadTemplate[],
   log: (line: string) => void,
-): Promise<ProfileSummary | { error: string }> => {
+): Promise<IngestProfile | { error: string }> => {
   try {
     rmSync(profileDir, { recursive: true, force: true });
     mkdirSync(profileDir, { recursive: true });
@@ -289,6 +321,7 @@ const profileIngest = async (
     // Warm up unprofiled, then profile the load alone.
     await runLoad({ target, concurrency, durationMs: 1000, warmupMs: 0, source, drainMs: 5000 });
     collector.signal('SIGUSR2');
+    const before = await commitStats(collector.info);
     const result = await runLoad({
       target,
       concurrency,
@@ -296,9 +329,17 @@ const profileIngest = async (
       warmupMs: 0,
       source,
     });
+    const after = await commitStats(collector.info);
     await collector.stop({ graceMs: 60_000 });
+    const commits = after.count - before.count;
+    const commitFigures = {
+      commits,
+      meanCommitMs: commits > 0 ? ((after.sum - before.sum) / commits) * 1000 : Number.NaN,
+      spansPerCommit: commits > 0 ? (after.spans - before.spans) / commits : Number.NaN,
+      spansPerSecond: result.spansPerSecond,
+    };
     log(`  profiled gRPC ×${concurrency}: ${Math.round(result.spansPerSecond)} spans/s, profile ${file}`);
-    return summariseProfile(file);
+    return { ...summariseProfile(file), ...commitFigures };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
@@ -414,7 +455,7 @@ const renderReport = (
   decodeRate: number,
   rows: IngestRow[],
   overload: OverloadResult[],
-  profile: ProfileSummary | { error: string },
+  profile: IngestProfile | { error: string },
   stores: StoreFigures[],
 ): string => {
   const lines: string[] = [];
@@ -447,7 +488,8 @@ const renderReport = (
   lines.push('### Overload');
   lines.push('');
   lines.push(
-    `${settings.overloadExporters} exporters per protocol retrying 20 ms after a retryable answer (real exporters wait about a second), ${settings.overloadSeconds} s.`,
+    `${settings.overloadExporters} exporters per protocol (${settings.overloadExporters * SPANS_PER_REQUEST} spans in flight) retrying 20 ms after a retryable answer (real exporters wait about a second), ${settings.overloadSeconds} s, ` +
+      `against a collector whose queue holds ${OVERLOAD_QUEUE_CAPACITY.toLocaleString('en-US')} spans (\`queueCapacity\`; the default 50,000 takes minutes to fill at the commit rate above).`,
   );
   lines.push('');
   lines.push(
@@ -549,6 +591,13 @@ const renderReport = (
       `V8 CPU profile of the collector's main thread (inspector \`Profiler\`, the same data as \`node --cpu-prof\`) during OTLP/gRPC ingest at ${Math.max(...settings.concurrencies)} exporters (${profile.file.replace(repoRoot, '')}): ` +
         `main thread busy ${formatNumber(busy / 1000, 1)} s of ${formatNumber(profile.totalMs / 1000, 1)} s (${formatNumber((100 * busy) / Math.max(1, profile.totalMs), 0)}%). ` +
         'Idle main-thread time is time spent waiting, mostly on DuckDB, whose work runs on its own threads and does not appear as JavaScript frames.',
+    );
+    lines.push('');
+    lines.push(
+      `From the collector's own metrics over the same window: ${profile.commits} commits, ${formatNumber(profile.meanCommitMs, 0)} ms each on average, ` +
+        `${formatNumber(profile.spansPerCommit, 0)} spans per commit; ${formatNumber(profile.spansPerSecond, 0)} spans/s acknowledged. ` +
+        'Commits run one at a time and every request waits for its batch to commit, so throughput is at most spans per commit ÷ commit time ' +
+        `(${formatNumber(profile.spansPerCommit / (profile.meanCommitMs / 1000), 0)} spans/s here).`,
     );
     lines.push('');
     lines.push('| self time by area | ms | share of busy |');

@@ -42,12 +42,12 @@ const settingsFor = (quick: boolean): Settings =>
   quick
     ? { rounds: 3, warmupCalls: 300, callsPerRound: 1000, batches: 5, heapCalls: 10_000, coldStartPairs: 5 }
     : {
-        rounds: 7,
+        rounds: 5,
         warmupCalls: 500,
-        callsPerRound: 3000,
+        callsPerRound: 2000,
         batches: 10,
         heapCalls: 100_000,
-        coldStartPairs: 15,
+        coldStartPairs: 12,
       };
 
 const SEMCONV_PATTERN = /^(mcp\.|gen_ai\.|jsonrpc\.|rpc\.|network\.|server\.)|^error\.type$/;
