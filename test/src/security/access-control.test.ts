@@ -34,7 +34,7 @@ beforeAll(async () => {
       batchIntervalMs: 2,
       dbPath: join(dataDir, 'mcpscope.duckdb'),
       authTokens: [STATIC_TOKEN],
-      oidc: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: jwks.jwksUrl },
+      oidc: { issuer: ISSUER, audience: [AUDIENCE], jwksUrl: jwks.jwksUrl },
       maxBodyBytes: 64 * 1024,
       maxDecompressedBytes: 256 * 1024,
       maxSpansPerRequest: 10,
