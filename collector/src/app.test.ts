@@ -138,6 +138,9 @@ describe('startCollector', () => {
     expect(metrics).toMatch(
       /^mcpscope_auth_failures_total\{service_name="mcpscope-collector",side="collector",reason="missing_token"\} 1$/m,
     );
+    expect(metrics).toMatch(
+      /^mcpscope_collector_requests_rejected_total\{protocol="api",reason="unauthenticated"\} 2$/m,
+    );
   });
 
   it('commits everything accepted before close, and the file reopens with it', async () => {

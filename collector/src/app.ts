@@ -9,6 +9,7 @@ import type { CollectorConfig } from './config/index.js';
 import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
 import { CollectorMetrics } from './metrics/index.js';
+import type { IngestObserver } from './model/ingest-events.js';
 import { IngestQueue } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
@@ -140,7 +141,17 @@ export const startCollector = async (
     metrics.queueDepth(queue.depth);
     return c.body(await metrics.exposition(), 200, { 'content-type': metrics.contentType });
   });
-  app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: metrics }));
+  // The OTLP receivers count their own refusals; an API refusal is counted here, with its reason.
+  const apiAuthObserver: IngestObserver = {
+    received: (protocol, spanCount) => metrics.received(protocol, spanCount),
+    rejected: (protocol, reason) => metrics.rejected(protocol, reason),
+    authFailed: (protocol, reason) => {
+      metrics.authFailed(protocol, reason);
+      metrics.rejected(protocol, 'unauthenticated');
+    },
+    redacted: (byRule) => metrics.redacted(byRule),
+  };
+  app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
   app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
 
