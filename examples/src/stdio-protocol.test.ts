@@ -49,6 +49,9 @@ const servers = [
   ['runbook-server.cjs', { name: 'search_runbooks', arguments: { query: 'database failover' } }],
 ] as const;
 
+// With no collector listening, the telemetry flush at exit retries for a while (about 17 s here).
+const EXIT_TIMEOUT_MS = 60_000;
+
 // Verbose diagnostics are what a user turns on when something is wrong: they must not break stdio.
 const settings = [
   ['default settings', {}],
@@ -71,5 +74,6 @@ describe.each(servers)('%s over stdio', (script, toolCall) => {
       expect(stderr).toContain('serving on stdio');
       expect(code).toBe(0);
     },
+    EXIT_TIMEOUT_MS,
   );
 });
