@@ -338,12 +338,17 @@ const runTask = (task, taskId, servers) =>
   );
 
 const main = async () => {
-  const { values } = parseArgs({ options: { 'run-label': { type: 'string' } } });
+  const { values } = parseArgs({ options: { 'run-label': { type: 'string' }, tasks: { type: 'string' } } });
   const runLabel = values['run-label'];
+  // --tasks a,b runs only those tasks of the script, in script order.
+  const only = values.tasks?.split(',').map((id) => id.trim());
+  const unknown = only?.filter((id) => !TASKS.some((task) => task.id === id)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown task ids: ${unknown.join(', ')}`);
+  const selected = only ? TASKS.filter((task) => only.includes(task.id)) : TASKS;
   const servers = await startServers();
   const tasks = [];
   try {
-    for (const task of TASKS) {
+    for (const task of selected) {
       const observed = await runTask(task, taskIdFor(task, runLabel), servers);
       if (observed.mismatches.length > 0)
         log('error', 'task did not run as scripted', { task: task.id, mismatches: observed.mismatches });
