@@ -35,19 +35,29 @@ interface Settings {
   callsPerRound: number;
   batches: number;
   heapCalls: number;
+  heapBudgetSeconds: number;
   coldStartPairs: number;
 }
 
 const settingsFor = (quick: boolean): Settings =>
   quick
-    ? { rounds: 3, warmupCalls: 300, callsPerRound: 1000, batches: 5, heapCalls: 10_000, coldStartPairs: 5 }
+    ? {
+        rounds: 3,
+        warmupCalls: 300,
+        callsPerRound: 1000,
+        batches: 5,
+        heapCalls: 10_000,
+        heapBudgetSeconds: 15,
+        coldStartPairs: 5,
+      }
     : {
         rounds: 5,
-        warmupCalls: 500,
-        callsPerRound: 2000,
+        warmupCalls: 300,
+        callsPerRound: 1500,
         batches: 10,
         heapCalls: 100_000,
-        coldStartPairs: 12,
+        heapBudgetSeconds: 50,
+        coldStartPairs: 10,
       };
 
 const SEMCONV_PATTERN = /^(mcp\.|gen_ai\.|jsonrpc\.|rpc\.|network\.|server\.)|^error\.type$/;
@@ -210,7 +220,11 @@ export const runInstrumentationBench = async (
     if ('error' in attributes) figure.attributesError = attributes.error;
     else figure.toolCallSpans = (attributes as AttributesResult).toolCallSpans;
     if (figure.error) continue;
-    const heap = await runWorker(variant, 'heap', { ...request, calls: settings.heapCalls });
+    const heap = await runWorker(variant, 'heap', {
+      ...request,
+      calls: settings.heapCalls,
+      budgetSeconds: settings.heapBudgetSeconds,
+    });
     if ('error' in heap) figure.heapError = heap.error;
     else {
       const { heapAfterBytes, heapBeforeBytes, calls } = heap as HeapResult;
@@ -352,7 +366,7 @@ const renderReport = (
   }
   lines.push('');
   lines.push(
-    'Heap growth: `heapUsed` after forced GC, before and after the calls (alternating small/nested), after flushing the span processors.',
+    `Heap growth: \`heapUsed\` after forced GC, before and after up to ${settings.heapCalls.toLocaleString('en-US')} calls (alternating small/nested; fewer when ${settings.heapBudgetSeconds} s had passed, the count says how many), after flushing the span processors.`,
   );
   lines.push(
     'Semantic-convention attributes counted: `mcp.*`, `gen_ai.*`, `jsonrpc.*`, `rpc.*`, `error.type`, `network.*`, `server.*`, per tools/call span, one figure per span kind (client / server) where a variant records both; "defined" counts those whose names the OpenTelemetry MCP/GenAI conventions define (from `@mcpscope/instrumentation/conventions`), so per-argument keys such as `mcp.request.argument.*` are not mistaken for conventions.',

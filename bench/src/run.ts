@@ -4,6 +4,7 @@
  * `--quick` is a 2-minute smoke pass with fewer rounds and smaller loads (its figures say so).
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runCollectorBench } from './collector.js';
 import { runInstrumentationBench } from './instrumentation.js';
@@ -33,6 +34,9 @@ if (!only || only === 'collector') {
 }
 
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+const loadAtEnd = loadavg()
+  .map((value) => value.toFixed(2))
+  .join(' ');
 const header = [
   '# mcpscope benchmarks',
   '',
@@ -45,7 +49,7 @@ const header = [
   `| memory | ${machine.memoryGiB} GiB |`,
   `| OS | ${machine.os} |`,
   `| Node | ${machine.node} |`,
-  `| load average at start | ${machine.loadAverage} (the machine is shared: figures are ratios within one run) |`,
+  `| load average (1, 5, 15 min) | ${machine.loadAverage} at start, ${loadAtEnd} at end (the machine is shared: compare ratios within one run) |`,
   `| commit | ${machine.commit} |`,
   '',
   '| package | version |',

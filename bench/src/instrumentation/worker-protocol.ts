@@ -10,6 +10,8 @@ export interface WorkerRequest {
   calls: number;
   /** Timing: the calls are made in this many batches per argument size; the median batch counts. */
   batches: number;
+  /** Heap: stop after this many seconds (at a multiple of 1,000 calls) even if `calls` were not all made. */
+  budgetSeconds?: number;
 }
 
 export interface TimingResult {
