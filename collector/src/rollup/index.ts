@@ -1,6 +1,6 @@
 export { spanFacts, spanFailed, spanKey, FEEDBACK_VERDICTS, TOOLS_CALL_METHOD } from './span-facts.js';
 export type { FeedbackVerdict, SpanFacts } from './span-facts.js';
-export { rollUpTask, taskIdOfTrace, TASK_OUTCOMES } from './task-rollup.js';
+export { isTask, rollUpTask, taskIdOfTrace, TASK_OUTCOMES } from './task-rollup.js';
 export type { CallOutcome, TaskOutcome, TaskRollup, ToolCallRollup } from './task-rollup.js';
 export { minuteOf, MINUTE_NS } from './tool-minutes.js';
 export type { ToolMinuteRollup } from './tool-minutes.js';

@@ -52,6 +52,19 @@ export const taskIdOfTrace = (traceId: string, spans: readonly SpanFacts[]): str
   return taskId ?? traceId;
 };
 
+/** Spans that are plumbing rather than agent work: auth events and MCP requests other than tool calls. */
+const isPlumbing = (span: SpanFacts): boolean =>
+  span.authOutcome !== null || (span.method !== null && span.method !== TOOLS_CALL_METHOD);
+
+/**
+ * Whether spans make up a task: an explicit task id, or anything beyond plumbing (a tool call, an
+ * agent or LLM span). Otherwise every connection set-up (initialize, list, ping) and every token a
+ * server rejected before any MCP handler ran (an auth span in a trace of its own) would be a task,
+ * the latter a failed one.
+ */
+export const isTask = (spans: readonly SpanFacts[]): boolean =>
+  spans.some((span) => span.taskId !== null || !isPlumbing(span));
+
 const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollup[] => {
   const callSpans = spans.filter((span) => span.method === TOOLS_CALL_METHOD);
   const callerKeys = new Set(

@@ -8,6 +8,7 @@ import {
   MINUTE_NS,
   spanFacts,
   spanKey,
+  isTask,
   taskIdOfTrace,
   type FeedbackVerdict,
   type SpanFacts,
@@ -412,7 +413,7 @@ export class DuckDbStore implements SpanStore {
       const taskFacts = traces
         .filter((trace) => trace.taskId === taskId)
         .flatMap((trace) => allFacts.get(trace.traceId) ?? []);
-      if (taskFacts.length === 0) {
+      if (!isTask(taskFacts)) {
         removedTaskIds.push(taskId);
         continue;
       }
