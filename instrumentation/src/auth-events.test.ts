@@ -40,6 +40,15 @@ beforeAll(async () => {
       return { token, clientId: 'agent', scopes: known.scopes, expiresAt: known.expiresAt };
     },
   };
+  // A token endpoint: the refresh_token grant succeeds for one refresh token only.
+  app.post('/token', express.urlencoded({ extended: false }), (req, res) => {
+    const body = req.body as Record<string, string>;
+    if (body.grant_type === 'refresh_token' && body.refresh_token === 'good-refresh') {
+      res.json({ access_token: 'new-access', token_type: 'Bearer', expires_in: 60 });
+    } else {
+      res.status(400).json({ error: 'invalid_grant' });
+    }
+  });
   app.post('/mcp', requireBearerAuth({ verifier, requiredScopes: ['mcp:tools'] }), async (req, res) => {
     const server = new McpServer({ name: 'runbooks', version: '1.0.0' });
     server.registerTool('search_runbooks', {}, async () => ({ content: [{ type: 'text', text: 'found' }] }));
@@ -101,6 +110,40 @@ describe('bearer auth on a Streamable HTTP server', () => {
     await client.close();
     expect(spansNamed(tracing.spans(), AUTH_SPAN_NAME)).toHaveLength(0);
     expect(spansNamed(tracing.spans(), 'tools/call search_runbooks').length).toBeGreaterThan(0);
+  });
+});
+
+describe('token refreshes', () => {
+  const refresh = (refreshToken: string) =>
+    fetch(new URL('/token', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    });
+
+  it('records a successful refresh_token grant as token_refreshed and a refused one as refresh_failed', async () => {
+    expect((await refresh('good-refresh')).status).toBe(200);
+    expect((await refresh('stale-refresh')).status).toBe(400);
+    const spans = authSpans('client');
+    expect(
+      spans.map((span) => [
+        span.attributes[ATTR_MCPSCOPE_AUTH_OUTCOME],
+        span.attributes[ATTR_MCPSCOPE_AUTH_REASON],
+      ]),
+    ).toEqual([
+      ['success', 'token_refreshed'],
+      ['failure', 'refresh_failed'],
+    ]);
+    expect(exportedText(tracing.spans())).not.toMatch(/good-refresh|stale-refresh|new-access/);
+  });
+
+  it('leaves other requests alone', async () => {
+    const response = await fetch(new URL('/token', url), {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'abc' }),
+    });
+    expect(response.status).toBe(400);
+    expect(authSpans('client')).toHaveLength(0);
   });
 });
 

@@ -138,16 +138,9 @@ const observeServerChallenges = (): (() => void) => {
   };
 };
 
-interface UndiciRequest {
-  body?: unknown;
-}
 interface UndiciResponse {
   statusCode: number;
   headers: Array<Buffer | string>;
-}
-interface TrackedRequest {
-  context: Context;
-  refresh: boolean;
 }
 
 const headerValue = (headers: Array<Buffer | string>, name: string): string | undefined => {
@@ -159,71 +152,83 @@ const headerValue = (headers: Array<Buffer | string>, name: string): string | un
 
 /**
  * Client side, through the `fetch` diagnostics channels (no patching): a 401/403 with a Bearer
- * challenge is a client auth failure; a `refresh_token` grant is a refresh, successful or not. The
- * request body is only tested for the grant type, never kept.
+ * challenge is a client auth failure, recorded in the context of the request that met it.
  */
 const observeClientChallenges = (): (() => void) => {
-  const tracked = new WeakMap<object, TrackedRequest>();
+  const tracked = new WeakMap<object, Context>();
   const onCreate = (message: unknown) => {
-    const request = (message as { request?: UndiciRequest }).request;
-    if (!request) return;
-    const body = request.body;
-    const refresh =
-      (typeof body === 'string' && body.includes('grant_type=refresh_token')) ||
-      (body instanceof Uint8Array && Buffer.from(body).includes('grant_type=refresh_token'));
-    tracked.set(request, { context: context.active(), refresh });
+    const request = (message as { request?: object }).request;
+    if (request) tracked.set(request, context.active());
   };
   const onHeaders = (message: unknown) => {
     const { request, response } = message as { request?: object; response?: UndiciResponse };
-    if (!request || !response) return;
-    const entry = tracked.get(request);
-    if (!entry) return;
-    if (entry.refresh) {
-      const ok = response.statusCode >= 200 && response.statusCode < 300;
-      recordAuthEvent(
-        {
-          outcome: ok ? 'success' : 'failure',
-          reason: ok ? 'token_refreshed' : 'refresh_failed',
-          side: 'client',
-          httpStatusCode: response.statusCode,
-        },
-        entry.context,
-      );
-      return;
-    }
-    if (response.statusCode !== 401 && response.statusCode !== 403) return;
+    if (!request || !response || (response.statusCode !== 401 && response.statusCode !== 403)) return;
+    const parent = tracked.get(request);
     const challenge = headerValue(response.headers, 'www-authenticate');
-    if (!isBearerChallenge(challenge)) return;
+    if (!parent || !isBearerChallenge(challenge)) return;
     recordAuthFailure(
       {
         reason: reasonFromChallenge(response.statusCode, challenge),
         side: 'client',
         httpStatusCode: response.statusCode,
       },
-      entry.context,
+      parent,
     );
-  };
-  const onError = (message: unknown) => {
-    const request = (message as { request?: object }).request;
-    const entry = request ? tracked.get(request) : undefined;
-    if (entry?.refresh) recordAuthFailure({ reason: 'refresh_failed', side: 'client' }, entry.context);
   };
   subscribe('undici:request:create', onCreate);
   subscribe('undici:request:headers', onHeaders);
-  subscribe('undici:request:error', onError);
   return () => {
     unsubscribe('undici:request:create', onCreate);
     unsubscribe('undici:request:headers', onHeaders);
-    unsubscribe('undici:request:error', onError);
+  };
+};
+
+const isRefreshGrant = (body: unknown): boolean => {
+  if (body instanceof URLSearchParams) return body.get('grant_type') === 'refresh_token';
+  if (typeof body === 'string') return /(?:^|&)grant_type=refresh_token(?:&|$)/.test(body);
+  return false;
+};
+
+const ORIGINAL_FETCH = Symbol.for('mcpscope.fetch.original');
+
+/**
+ * Client side token refreshes: the OAuth `refresh_token` grant the SDK's client auth flow sends to the
+ * token endpoint. Its body is a stream by the time the diagnostics channels see it, so `fetch` is
+ * wrapped; only the grant type is read, and every other request passes straight through.
+ */
+const observeTokenRefreshes = (): (() => void) => {
+  const globals = globalThis as typeof globalThis & { [ORIGINAL_FETCH]?: typeof fetch };
+  if (typeof globals.fetch !== 'function' || globals[ORIGINAL_FETCH]) return () => {};
+  const original = globals.fetch;
+  globals[ORIGINAL_FETCH] = original;
+  globals.fetch = async function fetch(input: Parameters<typeof original>[0], init?: RequestInit) {
+    if (!isRefreshGrant(init?.body)) return original(input, init);
+    const parent = context.active();
+    try {
+      const response = await original(input, init);
+      recordAuthEvent(
+        {
+          outcome: response.ok ? 'success' : 'failure',
+          reason: response.ok ? 'token_refreshed' : 'refresh_failed',
+          side: 'client',
+          httpStatusCode: response.status,
+        },
+        parent,
+      );
+      return response;
+    } catch (error) {
+      recordAuthFailure({ reason: 'refresh_failed', side: 'client' }, parent);
+      throw error;
+    }
+  } as typeof fetch;
+  return () => {
+    globals.fetch = original;
+    delete globals[ORIGINAL_FETCH];
   };
 };
 
 /** Starts observing HTTP auth challenges on both sides; returns the function that stops it. */
 export const observeHttpAuth = (): (() => void) => {
-  const stopServer = observeServerChallenges();
-  const stopClient = observeClientChallenges();
-  return () => {
-    stopServer();
-    stopClient();
-  };
+  const stops = [observeServerChallenges(), observeClientChallenges(), observeTokenRefreshes()];
+  return () => stops.forEach((stop) => stop());
 };

@@ -8,11 +8,13 @@
  * is its protocol channel.
  */
 import { diag, ProxyTracerProvider, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OtlpGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { envDetector, hostDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { McpInstrumentation } from './instrumentation.js';
 import { RetryingSpanExporter } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
@@ -34,13 +36,27 @@ const hasRegisteredTracerProvider = (): boolean => {
   return delegate.constructor.name !== 'NoopTracerProvider';
 };
 
-/** The exporter to use, or undefined to let the SDK follow `OTEL_TRACES_EXPORTER` / the OTLP protocol variables. */
-const traceExporterFromEnv = (env: NodeJS.ProcessEnv) => {
+/**
+ * The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (gRPC unless told otherwise), or
+ * undefined to let the Node SDK follow `OTEL_TRACES_EXPORTER` when it names another exporter.
+ */
+const traceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined => {
   const exporters = env.OTEL_TRACES_EXPORTER?.trim();
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim();
   if (exporters && exporters !== 'otlp') return undefined;
-  if (protocol && protocol !== 'grpc') return undefined;
-  return new OTLPTraceExporter();
+  const protocol =
+    (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || 'grpc';
+  switch (protocol) {
+    case 'grpc':
+      // This exporter reports every gRPC error as final: retry what the collector could not take.
+      return new RetryingSpanExporter(new OtlpGrpcTraceExporter());
+    case 'http/protobuf':
+      return new OtlpProtobufTraceExporter();
+    case 'http/json':
+      return new OtlpJsonTraceExporter();
+    default:
+      diag.warn(`mcpscope: unknown OTLP protocol "${protocol}"; the Node SDK chooses the exporter`);
+      return undefined;
+  }
 };
 
 /**
@@ -58,12 +74,29 @@ const withoutConsoleDiagnostics = <T>(env: NodeJS.ProcessEnv, build: () => T): T
   }
 };
 
+/** Longest the process waits at exit for batched spans to reach a collector that may be down. */
+const EXIT_FLUSH_BUDGET_MS = 5_000;
+
 const flushOnExit = (sdk: NodeSDK): void => {
+  let flushed = false;
   let shutdown: Promise<void> | undefined;
   const stop = () =>
-    (shutdown ??= sdk.shutdown().catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)));
-  // The event loop emptied: flush what is batched before the process ends.
-  process.once('beforeExit', () => void stop());
+    (shutdown ??= Promise.race([
+      sdk
+        .shutdown()
+        .then(() => {
+          flushed = true;
+        })
+        .catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)),
+      new Promise<void>((resolve) => setTimeout(resolve, EXIT_FLUSH_BUDGET_MS).unref()),
+    ]));
+  // The event loop emptied: flush what is batched, then let the process end even if the collector
+  // never answers (process.exit keeps process.exitCode).
+  process.once('beforeExit', () => {
+    void stop().then(() => {
+      if (!flushed) process.exit();
+    });
+  });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const onSignal = () => {
       // When the application handles the signal itself, flush and leave the exit to it.
@@ -91,7 +124,7 @@ const start = (): Promise<void> => {
     }
     const exporter = traceExporterFromEnv(env);
     const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
-    if (exporter) spanProcessors.push(new BatchSpanProcessor(new RetryingSpanExporter(exporter)));
+    if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
     const sdk = withoutConsoleDiagnostics(
       env,
       () =>
