@@ -4,6 +4,7 @@ import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger } from
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { Metadata } from '@grpc/grpc-js';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -65,6 +66,8 @@ export interface ExportingPairOptions {
   diagnosticIntervalMs?: number;
   /** Also write diagnostics to this process's stderr (they are always kept in `diagnostics`). */
   echoDiagnostics?: boolean;
+  /** gRPC metadata sent with every export, e.g. `{ authorization: 'Bearer …' }`. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -80,6 +83,7 @@ export const startExportingPair = async ({
   exportTimeoutMillis = 2_000,
   diagnosticIntervalMs = 1_000,
   echoDiagnostics = true,
+  headers = {},
 }: ExportingPairOptions) => {
   const diagnostics: DiagnosticLine[] = [];
   const stderrLogger: DiagLogger = createStderrDiagLogger({
@@ -93,7 +97,9 @@ export const startExportingPair = async ({
 
   const metricReader = new OnDemandMetricReader();
   const meterProvider = new MeterProvider({ readers: [metricReader] });
-  const exporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: exportTimeoutMillis });
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+  const exporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: exportTimeoutMillis, metadata });
   const processor = new BatchSpanProcessor(exporter, {
     maxQueueSize,
     maxExportBatchSize,
