@@ -5,9 +5,23 @@ import {
   type AuthReason,
   type AuthSide,
 } from '@mcpscope/instrumentation/conventions';
-import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
+import { BUILT_IN_RULES } from '@mcpscope/instrumentation/redaction';
+import {
+  INGEST_PROTOCOLS,
+  REJECTION_REASONS,
+  type IngestObserver,
+  type IngestProtocol,
+  type RejectionReason,
+} from '../model/ingest-events.js';
 import type { SpanRecord } from '../model/span.js';
-import { spanFacts, type SpanFacts, type TaskOutcome, type TaskRollup } from '../rollup/index.js';
+import {
+  FEEDBACK_VERDICTS,
+  spanFacts,
+  TASK_OUTCOMES,
+  type SpanFacts,
+  type TaskOutcome,
+  type TaskRollup,
+} from '../rollup/index.js';
 import type { CommitResult } from '../store/types.js';
 import { METRICS, NO_ERROR_LABEL_VALUE, type MetricDefinition, type MetricKey } from './names.js';
 import { ToolLabelCap } from './tool-label-cap.js';
@@ -74,6 +88,26 @@ export class CollectorMetrics implements IngestObserver {
       entries.map(([key, definition]) => [key, build(this.registry, definition)]),
     ) as Record<MetricKey, AnyMetric>;
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    this.exposeBoundedSeries();
+  }
+
+  /**
+   * Every series whose label values form a known, closed set starts at zero, so a rate, an alert or a
+   * panel on it reads 0 rather than "no data" before the first event (a rejection, a drop).
+   */
+  private exposeBoundedSeries(): void {
+    for (const protocol of INGEST_PROTOCOLS) {
+      if (protocol !== 'api') this.counter('spansReceived').inc({ protocol }, 0);
+      for (const reason of REJECTION_REASONS) this.counter('requestsRejected').inc({ protocol, reason }, 0);
+    }
+    this.counter('spansDropped').inc({ reason: 'storage_error' }, 0);
+    for (const outcome of ['success', 'failure']) this.counter('forwardedSpans').inc({ outcome }, 0);
+    for (const verdict of FEEDBACK_VERDICTS) this.counter('taskFeedback').inc({ verdict }, 0);
+    for (const { name } of BUILT_IN_RULES) this.counter('redactions').inc({ rule: name }, 0);
+    for (const outcome of TASK_OUTCOMES) {
+      this.counter('tasks').inc({ outcome }, 0);
+      this.histogram('taskDuration').zero({ outcome });
+    }
   }
 
   private counter(key: MetricKey): Counter<string> {

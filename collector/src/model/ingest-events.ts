@@ -1,18 +1,21 @@
 import type { AuthReason } from '@mcpscope/instrumentation/conventions';
 
 /** How a request reached the collector; a label value of the collector's health metrics. */
-export type IngestProtocol = 'grpc' | 'http_protobuf' | 'http_json' | 'api';
+export const INGEST_PROTOCOLS = ['grpc', 'http_protobuf', 'http_json', 'api'] as const;
+export type IngestProtocol = (typeof INGEST_PROTOCOLS)[number];
 
 /** Why a request was refused; a closed set so the rejection metric stays bounded. */
-export type RejectionReason =
-  | 'unauthenticated'
-  | 'malformed'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'overloaded'
-  | 'invalid'
-  | 'limit_exceeded'
-  | 'storage_error';
+export const REJECTION_REASONS = [
+  'unauthenticated',
+  'malformed',
+  'too_large',
+  'unsupported_media_type',
+  'overloaded',
+  'invalid',
+  'limit_exceeded',
+  'storage_error',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /**
  * What the receivers report as they work. The metrics module implements it; receivers never import
