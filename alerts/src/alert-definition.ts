@@ -49,3 +49,12 @@ export const sumBy = (labels: readonly string[], inner: string): string =>
 
 export const rangeFunction = (fn: 'rate' | 'increase', series: string, window: string): string =>
   `${fn}(${series}[${window}])`;
+
+/**
+ * The increase of a counter over `window`, counting series born inside the window too. A labelled
+ * counter appears at its first value (a service's first rejected token appears at 1), and
+ * `increase()` cannot see the step from nothing to that value, so a first burst of auth failures
+ * would never page. Series older than the window use `increase()`; newer ones count in full.
+ */
+export const increaseWithNewSeries = (series: string, window: string): string =>
+  `(increase(${series}[${window}]) and ${series} offset ${window}) or (${series} unless ${series} offset ${window})`;

@@ -1,4 +1,10 @@
-import { rangeFunction, selector, sumBy, type AlertDefinition } from './alert-definition.js';
+import {
+  increaseWithNewSeries,
+  rangeFunction,
+  selector,
+  sumBy,
+  type AlertDefinition,
+} from './alert-definition.js';
 import type { AlertsConfig } from './config.js';
 import { LABEL, METRICS } from './metric-names.js';
 
@@ -10,8 +16,7 @@ export const authFailuresAlert = (config: AlertsConfig): AlertDefinition => ({
   for: config.authFailures.for,
   measurement: sumBy(
     [LABEL.serviceName, LABEL.side, LABEL.reason],
-    rangeFunction(
-      'increase',
+    increaseWithNewSeries(
       selector(METRICS.authFailures, '', [config.mcpSelector]),
       config.authFailures.window,
     ),

@@ -99,7 +99,7 @@ describe('Prometheus alert rules', () => {
     const rules = new Map(groups.flatMap((g) => g.rules).map((r) => [r.alert, r]));
     expect(rules.get('McpscopeAuthFailures')).toMatchObject({
       for: '0s',
-      expr: expect.stringMatching(/\[1m\]\)\) > 0$/),
+      expr: expect.stringMatching(/\[1m\][^]*offset 1m\)\) > 0$/),
     });
     expect(rules.get('McpscopeCollectorDown')?.for).toBe('15s');
     expect((await check(shortened)).rules.code).toBe(0);
