@@ -110,7 +110,8 @@ export const authDashboard = (config: DashboardsConfig): DashboardJson => {
           thresholds: [{ value: 1, color: 'orange' }],
           queries: [
             {
-              expr: `count(${sumBy([LABEL.serviceName], rate(failures, '', services))} > 0)`,
+              // `or vector(0)`: no failing service reads 0, not "no data".
+              expr: `count(${sumBy([LABEL.serviceName], rate(failures, '', services))} > 0) or vector(0)`,
               legend: 'services',
             },
           ],

@@ -214,7 +214,10 @@ export class CollectorMetrics implements IngestObserver {
       this.counter('authFailures').inc({ service_name: service, side, reason: authReason(facts.authReason) });
     }
     if (facts.authReason === 'token_refreshed' || facts.authReason === 'refresh_failed') {
-      this.counter('tokenRefreshes').inc({
+      const refreshes = this.counter('tokenRefreshes');
+      // A service that refreshes has both outcomes from then on: a failure ratio reads 0, not no data.
+      for (const outcome of ['success', 'failure']) refreshes.inc({ service_name: service, outcome }, 0);
+      refreshes.inc({
         service_name: service,
         outcome: facts.authReason === 'token_refreshed' ? 'success' : 'failure',
       });
