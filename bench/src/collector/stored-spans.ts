@@ -4,8 +4,8 @@
  * Through the real ingest path or the store's `commit` alone, 10 M spans take far longer than the
  * benchmark's 15 minutes on this machine (see the ingest figures). So a seed of spans is committed
  * through the collector's store API (`DuckDbStore.commit`: real rows, real rollups), and then copied
- * in SQL with fresh ids (trace, span, parent, task) and shifted times, table by table — spans,
- * traces, tasks, calls and per-minute tool stats alike — into a file created by the store's own
+ * in SQL with fresh ids (trace, span, parent, task) and shifted times, table by table (every
+ * table the seed holds, whatever the migrations made) into a file created by the store's own
  * migrations. The files are cached under bench/.cache and rebuilt when the schema or this
  * generator changes. RESULTS.md says how the spans were loaded.
  */
@@ -17,7 +17,7 @@ import { benchCache } from '../support/paths.js';
 import { SPANS_PER_TASK, tasksBetween } from './task-workload.js';
 
 /** Bump when the generated data changes shape. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
 /** Each copy of the seed is shifted this much further into the past. */
 const COPY_SHIFT_MS = 30 * 60_000;
@@ -92,37 +92,55 @@ const taskExpression = (column: string) => `${column} || '-' || copy.i`;
 const shiftNs = `copy.i * ${COPY_SHIFT_MS}::BIGINT * 1000000`;
 const shiftMs = `copy.i * ${COPY_SHIFT_MS}::BIGINT`;
 
-/** Copies `[fromCopy, toCopy)` of the seed's rows into the open database, with fresh ids and shifted times. */
+const ID_COLUMNS = new Set(['trace_id', 'span_id', 'parent_span_id', 'retry_of']);
+const TIME_NS_COLUMNS = new Set(['start_ns', 'end_ns', 'min_start_ns', 'max_end_ns']);
+const TIME_MS_COLUMNS = new Set(['ingested_ms', 'updated_ms', 'minute_ms', 'recorded_ms']);
+const NOT_COPIED = new Set(['schema_migrations', 'feedback']);
+
+/** How a column of a copy differs from the seed's: fresh ids, its task's new id, shifted times. */
+const rewriteOf = (column: string): string | undefined => {
+  if (ID_COLUMNS.has(column)) return idExpression(`seed_row.${column}`);
+  if (column === 'task_id') return taskExpression('seed_row.task_id');
+  if (column === 'trace_ids')
+    return "list_transform(seed_row.trace_ids, id -> printf('%04x', copy.i) || substr(id, 5))";
+  if (TIME_NS_COLUMNS.has(column)) return `seed_row.${column} - ${shiftNs}`;
+  if (TIME_MS_COLUMNS.has(column)) return `seed_row.${column} - ${shiftMs}`;
+  return undefined;
+};
+
+/**
+ * Copies `[fromCopy, toCopy)` of every seed table's rows into the open database, with fresh ids and
+ * shifted times. Tables and columns are read from the seed, so the copy follows the store's schema
+ * as its migrations change it.
+ */
 const insertCopies = async (
   connection: DuckDBConnection,
   fromCopy: number,
   toCopy: number,
 ): Promise<void> => {
   const copies = `(SELECT range AS i FROM range(${fromCopy}, ${toCopy})) AS copy`;
+  const columns = (
+    await connection.runAndReadAll(
+      "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'seed' ORDER BY table_name, column_index",
+    )
+  ).getRowObjectsJS();
+  const tables = new Map<string, string[]>();
+  for (const row of columns) {
+    const table = String(row.table_name);
+    if (NOT_COPIED.has(table)) continue;
+    tables.set(table, [...(tables.get(table) ?? []), String(row.column_name)]);
+  }
   await connection.run('BEGIN TRANSACTION');
-  await connection.run(`INSERT INTO spans SELECT
-      ${idExpression('s.trace_id')}, ${idExpression('s.span_id')}, ${idExpression('s.parent_span_id')}, s.name, s.kind,
-      s.start_ns - ${shiftNs}, s.end_ns - ${shiftNs}, s.status_code, s.status_message, s.service_name, s.scope_name,
-      s.attributes, s.resource, s.events, s.links, ${taskExpression('s.task_id')}, s.method, s.tool, s.fingerprint,
-      s.error_type, s.arguments, s.input_tokens, s.output_tokens, s.auth_outcome, s.auth_reason, s.auth_side,
-      s.feedback_verdict, s.feedback_note, s.ingested_ms - ${shiftMs}
-    FROM seed.spans AS s, ${copies}`);
-  await connection.run(`INSERT INTO traces SELECT
-      ${idExpression('t.trace_id')}, ${taskExpression('t.task_id')}, t.min_start_ns - ${shiftNs}, t.max_end_ns - ${shiftNs}
-    FROM seed.traces AS t, ${copies}`);
-  await connection.run(`INSERT INTO tasks SELECT
-      ${taskExpression('t.task_id')}, list_transform(t.trace_ids, id -> printf('%04x', copy.i) || substr(id, 5)),
-      t.outcome, t.start_ns - ${shiftNs}, t.end_ns - ${shiftNs}, t.duration_ms, t.services, t.tools, t.tool_calls,
-      t.failed_calls, t.retries, t.input_tokens, t.output_tokens, t.auth_failures, t.updated_ms - ${shiftMs}
-    FROM seed.tasks AS t, ${copies}`);
-  await connection.run(`INSERT INTO calls SELECT
-      ${taskExpression('c.task_id')}, ${idExpression('c.trace_id')}, ${idExpression('c.span_id')}, c.service, c.method,
-      c.tool, c.outcome, c.error_type, c.duration_ms, c.arguments, c.fingerprint, ${idExpression('c.retry_of')},
-      c.start_ns - ${shiftNs}
-    FROM seed.calls AS c, ${copies}`);
-  await connection.run(`INSERT INTO tool_minutes SELECT
-      m.tool, m.minute_ms - ${shiftMs}, m.calls, m.errors, m.errors_by_type, m.retries, m.p50_ms, m.p95_ms, m.p99_ms
-    FROM seed.tool_minutes AS m, ${copies}`);
+  for (const [table, names] of tables) {
+    const replaced = names
+      .map((name) => [name, rewriteOf(name)] as const)
+      .filter((entry): entry is readonly [string, string] => entry[1] !== undefined)
+      .map(([name, expression]) => `${expression} AS ${name}`);
+    const select = replaced.length ? `seed_row.* REPLACE (${replaced.join(', ')})` : 'seed_row.*';
+    await connection.run(
+      `INSERT INTO main.${table} BY NAME SELECT ${select} FROM seed.${table} AS seed_row, ${copies}`,
+    );
+  }
   await connection.run('COMMIT');
 };
 
