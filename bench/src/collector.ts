@@ -64,7 +64,7 @@ const settingsFor = (quick: boolean): Settings =>
       }
     : {
         rounds: 2,
-        loadSeconds: 8,
+        loadSeconds: 6,
         warmupSeconds: 2,
         concurrencies: [1, 4, 16],
         overloadExporters: 200,
@@ -72,7 +72,7 @@ const settingsFor = (quick: boolean): Settings =>
         seedSpans: 50_000,
         storeSizes: [1_000_000, 10_000_000],
         queryRounds: 30,
-        querySeconds: 60,
+        querySeconds: 40,
       };
 
 const TARGET_SPANS_PER_SECOND = 50_000;

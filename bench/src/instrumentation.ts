@@ -56,7 +56,7 @@ const settingsFor = (quick: boolean): Settings =>
         callsPerRound: 1500,
         batches: 10,
         heapCalls: 100_000,
-        heapBudgetSeconds: 50,
+        heapBudgetSeconds: 35,
         coldStartPairs: 10,
       };
 
@@ -261,7 +261,7 @@ const profileVariant = async (
 };
 
 const renderProfile = (profile: ProfileSummary | { error: string }): string => {
-  const lines = ['### Where the overhead goes (profile of mcpscope on both sides)', ''];
+  const lines = ['', '### Where the overhead goes (profile of mcpscope on both sides)', ''];
   if ('error' in profile) return [...lines, `Profiling failed: ${profile.error}`, ''].join('\n');
   const busy = profile.totalMs - profile.idleMs;
   lines.push(
