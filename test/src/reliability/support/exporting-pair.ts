@@ -12,6 +12,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { McpInstrumentation } from '../../../../instrumentation/src/instrumentation.js';
+import { RetryingSpanExporter } from '../../../../instrumentation/src/retrying-span-exporter.js';
 import { createStderrDiagLogger } from '../../../../instrumentation/src/stderr-diag-logger.js';
 
 /** Reads the SDK's own self-observability metrics on demand. */
@@ -68,12 +69,16 @@ export interface ExportingPairOptions {
   echoDiagnostics?: boolean;
   /** gRPC metadata sent with every export, e.g. `{ authorization: 'Bearer …' }`. */
   headers?: Record<string, string>;
+  /** Wrap the exporter in mcpscope's retrying exporter, as the one import does (default true). */
+  retrying?: boolean;
+  /** How long the retrying exporter keeps at one batch; the one import's default when omitted. */
+  retryMaxElapsedMs?: number;
 }
 
 /**
  * An instrumented McpServer and Client in one process, joined by `InMemoryTransport`, whose spans
- * leave through the real OTLP/gRPC exporter and a BatchSpanProcessor, as the one import sets them
- * up. Diagnostics go through mcpscope's rate-limited stderr logger; every line it writes is kept.
+ * leave through the real OTLP/gRPC exporter (wrapped in mcpscope's retrying exporter) and a
+ * BatchSpanProcessor, as the one import sets them up. Diagnostics go through mcpscope's rate-limited stderr logger; every line it writes is kept.
  */
 export const startExportingPair = async ({
   endpoint,
@@ -84,6 +89,8 @@ export const startExportingPair = async ({
   diagnosticIntervalMs = 1_000,
   echoDiagnostics = true,
   headers = {},
+  retrying = true,
+  retryMaxElapsedMs,
 }: ExportingPairOptions) => {
   const diagnostics: DiagnosticLine[] = [];
   const stderrLogger: DiagLogger = createStderrDiagLogger({
@@ -99,12 +106,19 @@ export const startExportingPair = async ({
   const meterProvider = new MeterProvider({ readers: [metricReader] });
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
-  const exporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: exportTimeoutMillis, metadata });
+  const otlpExporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: exportTimeoutMillis, metadata });
+  const exporter = retrying
+    ? new RetryingSpanExporter(
+        otlpExporter,
+        retryMaxElapsedMs === undefined ? {} : { maxElapsedMs: retryMaxElapsedMs },
+      )
+    : otlpExporter;
   const processor = new BatchSpanProcessor(exporter, {
     maxQueueSize,
     maxExportBatchSize,
     scheduledDelayMillis,
-    exportTimeoutMillis: exportTimeoutMillis + 1_000,
+    // The SDK default, which the one import keeps: long enough for the retrying exporter to finish.
+    exportTimeoutMillis: 30_000,
     selfObsMeterProvider: meterProvider,
   } as ConstructorParameters<typeof BatchSpanProcessor>[1]);
   let spansEnded = 0;
