@@ -13,6 +13,9 @@ const LEVELS: Record<string, DiagLogLevel> = {
 export const diagLogLevelFromEnv = (value: string | undefined): DiagLogLevel =>
   LEVELS[value?.trim().toUpperCase() ?? ''] ?? DiagLogLevel.WARN;
 
+/** Longest diagnostic line; a stack trace is not worth a screenful of stderr. */
+const MAX_LINE_LENGTH = 500;
+
 const describe = (arg: unknown): string => {
   if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
   if (typeof arg === 'string') return arg;
@@ -37,7 +40,10 @@ export const createStderrDiagLogger = ({
   const log =
     (level: string) =>
     (message: string, ...args: unknown[]) => {
-      const key = `${level}:${message}`;
+      const detail = args.length > 0 ? ` ${args.map(describe).join(' ')}` : '';
+      const text = `${message}${detail}`.replace(/\s*\n\s*/g, ' ').slice(0, MAX_LINE_LENGTH);
+      // Errors differ in ports, timings and timestamps; the same failure must still count as one.
+      const key = `${level}:${text.replace(/\d+/g, '#').slice(0, 160)}`;
       const time = now();
       const entry = lastSeen.get(key);
       if (entry && time - entry.at < intervalMs) {
@@ -47,9 +53,8 @@ export const createStderrDiagLogger = ({
       if (lastSeen.size > 1000) lastSeen.clear();
       const suppressed = entry?.suppressed ?? 0;
       lastSeen.set(key, { at: time, suppressed: 0 });
-      const detail = args.length > 0 ? ` ${args.map(describe).join(' ')}` : '';
       const more = suppressed > 0 ? ` (${suppressed} similar suppressed)` : '';
-      write(`[mcpscope] ${level} ${message}${detail}${more}\n`.slice(0, 2000));
+      write(`[mcpscope] ${level} ${text}${more}\n`);
     };
   return {
     error: log('error'),
