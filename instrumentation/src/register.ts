@@ -37,6 +37,13 @@ const hasRegisteredTracerProvider = (): boolean => {
 };
 
 /**
+ * 5 s per export attempt unless OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT says otherwise (the SDK default
+ * is 10 s): while an attempt hangs, a finished process cannot exit.
+ */
+const exportTimeout = (env: NodeJS.ProcessEnv): { timeoutMillis?: number } =>
+  env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT ? {} : { timeoutMillis: 5_000 };
+
+/**
  * The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (gRPC unless told otherwise), or
  * undefined to let the Node SDK follow `OTEL_TRACES_EXPORTER` when it names another exporter.
  */
@@ -48,11 +55,11 @@ const traceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined 
   switch (protocol) {
     case 'grpc':
       // This exporter reports every gRPC error as final: retry what the collector could not take.
-      return new RetryingSpanExporter(new OtlpGrpcTraceExporter());
+      return new RetryingSpanExporter(new OtlpGrpcTraceExporter(exportTimeout(env)));
     case 'http/protobuf':
-      return new OtlpProtobufTraceExporter();
+      return new OtlpProtobufTraceExporter(exportTimeout(env));
     case 'http/json':
-      return new OtlpJsonTraceExporter();
+      return new OtlpJsonTraceExporter(exportTimeout(env));
     default:
       diag.warn(`mcpscope: unknown OTLP protocol "${protocol}"; the Node SDK chooses the exporter`);
       return undefined;
@@ -77,19 +84,22 @@ const withoutConsoleDiagnostics = <T>(env: NodeJS.ProcessEnv, build: () => T): T
 /** Longest the process waits at exit for batched spans to reach a collector that may be down. */
 const EXIT_FLUSH_BUDGET_MS = 5_000;
 
-const flushOnExit = (sdk: NodeSDK): void => {
+const flushOnExit = (sdk: NodeSDK, exporter: SpanExporter | undefined): void => {
   let flushed = false;
   let shutdown: Promise<void> | undefined;
-  const stop = () =>
-    (shutdown ??= Promise.race([
+  const stop = () => {
+    if (exporter instanceof RetryingSpanExporter) exporter.prepareForExit();
+    return (shutdown ??= Promise.race([
       sdk
         .shutdown()
         .then(() => {
           flushed = true;
         })
         .catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)),
-      new Promise<void>((resolve) => setTimeout(resolve, EXIT_FLUSH_BUDGET_MS).unref()),
+      // Ref'd: the process lives on for the flush, at most this long.
+      new Promise<void>((resolve) => setTimeout(resolve, EXIT_FLUSH_BUDGET_MS)),
     ]));
+  };
   // The event loop emptied: flush what is batched, then let the process end even if the collector
   // never answers (process.exit keeps process.exitCode).
   process.once('beforeExit', () => {
@@ -139,7 +149,7 @@ const start = (): Promise<void> => {
         }),
     );
     sdk.start();
-    flushOnExit(sdk);
+    flushOnExit(sdk, exporter);
   } catch (error) {
     diag.error('mcpscope: could not start OpenTelemetry; the application runs uninstrumented', error);
   }

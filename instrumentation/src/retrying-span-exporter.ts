@@ -25,7 +25,11 @@ export const isRetryableExportError = (error: unknown): boolean => {
 };
 
 export interface RetryOptions {
-  /** Give up once this much time has passed since the first attempt; below the batch export timeout (30 s). */
+  /**
+   * Give up once this much time has passed since the first attempt. Short: while a batch is retried
+   * the batch processor's export timer keeps a finished process alive, so this bounds how long a
+   * process lingers at exit when its collector is down. Long enough for a collector restart.
+   */
   maxElapsedMs?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -42,17 +46,32 @@ export class RetryingSpanExporter implements SpanExporter {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private stopped = false;
+  /** Until then the collector counts as down: batches get one attempt, no retries, so none lingers. */
+  private downUntil = 0;
+  private exiting = false;
 
   constructor(
     private readonly inner: SpanExporter,
-    { maxElapsedMs = 20_000, initialBackoffMs = 250, maxBackoffMs = 5_000 }: RetryOptions = {},
+    { maxElapsedMs = 5_000, initialBackoffMs = 250, maxBackoffMs = 2_000 }: RetryOptions = {},
   ) {
     this.maxElapsedMs = maxElapsedMs;
     this.initialBackoffMs = initialBackoffMs;
     this.maxBackoffMs = maxBackoffMs;
   }
 
+  /**
+   * The process is ending: while the collector counts as down, batches are given up at once rather
+   * than waiting out a connection attempt (the batch processor still counts them).
+   */
+  prepareForExit(): void {
+    this.exiting = true;
+  }
+
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    if (this.exiting && Date.now() < this.downUntil) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('collector unreachable at exit') });
+      return;
+    }
     const started = Date.now();
     let attempt = 0;
     const send = () =>
@@ -73,7 +92,8 @@ export class RetryingSpanExporter implements SpanExporter {
           return;
         }
         diag.debug(`mcpscope: export failed with a retryable error; retrying in ${delay} ms`);
-        setTimeout(send, delay);
+        // Unref'd: a retry alone never keeps a finished process alive (the exit flush bounds the wait).
+        setTimeout(send, delay).unref();
       });
     send();
   }
