@@ -8,9 +8,18 @@ export default defineConfig({
     // Unit tests run against sources; child-process and packaging tests use the built packages.
     alias: [
       { find: /^@mcpscope\/instrumentation$/, replacement: here('./instrumentation/src/index.ts') },
-      { find: /^@mcpscope\/instrumentation\/register$/, replacement: here('./instrumentation/src/register.ts') },
-      { find: /^@mcpscope\/instrumentation\/conventions$/, replacement: here('./instrumentation/src/conventions.ts') },
-      { find: /^@mcpscope\/instrumentation\/redaction$/, replacement: here('./instrumentation/src/redaction/index.ts') },
+      {
+        find: /^@mcpscope\/instrumentation\/register$/,
+        replacement: here('./instrumentation/src/register.ts'),
+      },
+      {
+        find: /^@mcpscope\/instrumentation\/conventions$/,
+        replacement: here('./instrumentation/src/conventions.ts'),
+      },
+      {
+        find: /^@mcpscope\/instrumentation\/redaction$/,
+        replacement: here('./instrumentation/src/redaction/index.ts'),
+      },
       { find: /^@mcpscope\/collector$/, replacement: here('./collector/src/index.ts') },
       { find: /^@mcpscope\/collector\/metrics$/, replacement: here('./collector/src/metrics/names.ts') },
     ],

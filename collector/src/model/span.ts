@@ -5,12 +5,7 @@
 
 /** An OTLP AnyValue in plain JSON form. int64 beyond 2^53 is kept as a decimal string; bytes as base64. */
 export type AttributeValue =
-  | string
-  | number
-  | boolean
-  | null
-  | AttributeValue[]
-  | { [key: string]: AttributeValue };
+  string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
 
 export type Attributes = Record<string, AttributeValue>;
 
