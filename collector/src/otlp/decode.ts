@@ -1,5 +1,6 @@
 import { ATTR_SERVICE_NAME } from '@mcpscope/instrumentation/conventions';
 import type { SpanEventRecord, SpanLinkRecord, SpanRecord } from '../model/span.js';
+import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.js';
 import { resolveOtlpLimits, type OtlpLimits } from './limits.js';
 import { otlpProtoTypes } from './proto.js';
@@ -118,11 +119,60 @@ function toSpanRecords(request: unknown, limits: OtlpLimits): DecodedTraceReques
   return { spans, truncatedValues: notes.truncatedValues };
 }
 
+// Field numbers on the path ExportTraceServiceRequest.resource_spans[].scope_spans[].spans[].
+const RESOURCE_SPANS_FIELD = 1;
+const SCOPE_SPANS_FIELD = 2;
+const SPANS_FIELD = 2;
+const LENGTH_DELIMITED = 2;
+
+/**
+ * Counts the spans of a protobuf request from its wire format alone, skipping their contents, so a
+ * body of millions of empty spans is refused in milliseconds instead of after decoding them all.
+ * Undefined when the bytes are not well-formed (the full decode then says why).
+ */
+const countProtobufSpans = (body: Uint8Array, stopAbove: number): number | undefined => {
+  const lengthDelimited = (
+    bytes: Uint8Array,
+    field: number,
+    each: (inner: Uint8Array) => boolean,
+  ): boolean => {
+    const reader = protobuf.Reader.create(bytes);
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag >>> 3 === field && (tag & 7) === LENGTH_DELIMITED) {
+        if (!each(reader.bytes())) return false;
+      } else {
+        reader.skipType(tag & 7);
+      }
+    }
+    return true;
+  };
+  let count = 0;
+  try {
+    lengthDelimited(body, RESOURCE_SPANS_FIELD, (resourceSpans) =>
+      lengthDelimited(resourceSpans, SCOPE_SPANS_FIELD, (scopeSpans) =>
+        lengthDelimited(scopeSpans, SPANS_FIELD, () => ++count <= stopAbove),
+      ),
+    );
+    return count;
+  } catch {
+    return undefined;
+  }
+};
+
 /** Decodes a binary protobuf `ExportTraceServiceRequest`. */
 export function decodeTraceRequestProtobuf(
   body: Uint8Array,
   limits: Partial<OtlpLimits> = {},
 ): DecodedTraceRequest {
+  const resolved = resolveOtlpLimits(limits);
+  const counted = countProtobufSpans(body, resolved.maxSpansPerRequest);
+  if (counted !== undefined && counted > resolved.maxSpansPerRequest) {
+    throw new OtlpDecodeError(
+      'limit_exceeded',
+      `request holds more than ${resolved.maxSpansPerRequest} spans; at most ${resolved.maxSpansPerRequest} are accepted per request`,
+    );
+  }
   let request: unknown;
   try {
     request = otlpProtoTypes().exportTraceServiceRequest.decode(body);
@@ -130,7 +180,7 @@ export function decodeTraceRequestProtobuf(
     // protobufjs messages can quote offsets and wire types only, but a fixed text is simpler to trust.
     throw new OtlpDecodeError('malformed', 'body is not a valid protobuf ExportTraceServiceRequest');
   }
-  return toSpanRecords(request, resolveOtlpLimits(limits));
+  return toSpanRecords(request, resolved);
 }
 
 /** Decodes an OTLP/JSON `ExportTraceServiceRequest` (hex ids, integer or named enums, int64 as strings or numbers). */
