@@ -130,7 +130,7 @@ const LENGTH_DELIMITED = 2;
  * body of millions of empty spans is refused in milliseconds instead of after decoding them all.
  * Undefined when the bytes are not well-formed (the full decode then says why).
  */
-const countProtobufSpans = (body: Uint8Array, stopAbove: number): number | undefined => {
+const countProtobufSpans = (body: Uint8Array): number | undefined => {
   const lengthDelimited = (
     bytes: Uint8Array,
     field: number,
@@ -151,7 +151,10 @@ const countProtobufSpans = (body: Uint8Array, stopAbove: number): number | undef
   try {
     lengthDelimited(body, RESOURCE_SPANS_FIELD, (resourceSpans) =>
       lengthDelimited(resourceSpans, SCOPE_SPANS_FIELD, (scopeSpans) =>
-        lengthDelimited(scopeSpans, SPANS_FIELD, () => ++count <= stopAbove),
+        lengthDelimited(scopeSpans, SPANS_FIELD, () => {
+          count += 1;
+          return true;
+        }),
       ),
     );
     return count;
@@ -166,11 +169,11 @@ export function decodeTraceRequestProtobuf(
   limits: Partial<OtlpLimits> = {},
 ): DecodedTraceRequest {
   const resolved = resolveOtlpLimits(limits);
-  const counted = countProtobufSpans(body, resolved.maxSpansPerRequest);
+  const counted = countProtobufSpans(body);
   if (counted !== undefined && counted > resolved.maxSpansPerRequest) {
     throw new OtlpDecodeError(
       'limit_exceeded',
-      `request holds more than ${resolved.maxSpansPerRequest} spans; at most ${resolved.maxSpansPerRequest} are accepted per request`,
+      `request holds ${counted} spans; at most ${resolved.maxSpansPerRequest} are accepted per request`,
     );
   }
   let request: unknown;
