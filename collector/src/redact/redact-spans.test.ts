@@ -88,6 +88,16 @@ describe('redactSpans', () => {
     expect(count).toBe(6);
   });
 
+  it('redacts span names, which other instrumentations build from URLs', () => {
+    const { spans, count } = redactSpans(
+      [span({ name: `GET /repos?access_token=${GITHUB_TOKEN}` })],
+      redactor,
+    );
+    expect(spans[0]!.name).not.toContain(GITHUB_TOKEN);
+    expect(spans[0]!.name).toMatch(/^GET \/repos\?access_token=\[REDACTED:/);
+    expect(count).toBe(1);
+  });
+
   it('leaves clean spans as they were and redacts a shared resource once', () => {
     const resourceAttributes = { 'service.name': 'svc', note: GITHUB_TOKEN };
     const clean = span({ attributes: { 'gen_ai.tool.name': 'search', 'server.port': 443, retried: false } });

@@ -9,8 +9,8 @@ export interface RedactedSpans {
 
 /**
  * Passes every value a span can carry through the redactor before it is stored, counted or
- * forwarded: span, event, link and resource attributes, event names and status messages (both can
- * hold exception text). The redactor sees each value whatever its key, so arguments recorded by
+ * forwarded: span, event, link and resource attributes, span and event names and status messages
+ * (names can hold URLs, messages exception text). The redactor sees each value whatever its key, so arguments recorded by
  * other instrumentations under their own names (`input.value`, `gen_ai.prompt`, ...) are covered.
  */
 export function redactSpans(spans: readonly SpanRecord[], redactor: SpanRedactor): RedactedSpans {
@@ -44,6 +44,8 @@ export function redactSpans(spans: readonly SpanRecord[], redactor: SpanRedactor
     }
     return {
       ...span,
+      // Other instrumentations name spans after URLs and queries, which can carry tokens.
+      name: text(span.name),
       statusMessage: text(span.statusMessage),
       attributes: attributes(span.attributes),
       resourceAttributes,
