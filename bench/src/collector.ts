@@ -52,15 +52,15 @@ const settingsFor = (quick: boolean): Settings =>
   quick
     ? {
         rounds: 1,
-        loadSeconds: 5,
-        warmupSeconds: 2,
+        loadSeconds: 3,
+        warmupSeconds: 1.5,
         concurrencies: [1, 4, 16],
         overloadExporters: 200,
-        overloadSeconds: 5,
+        overloadSeconds: 3,
         seedSpans: 50_000,
         storeSizes: [1_000_000],
-        queryRounds: 8,
-        querySeconds: 20,
+        queryRounds: 6,
+        querySeconds: 8,
       }
     : {
         rounds: 2,

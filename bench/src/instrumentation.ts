@@ -46,9 +46,9 @@ const settingsFor = (quick: boolean): Settings =>
         warmupCalls: 300,
         callsPerRound: 1000,
         batches: 5,
-        heapCalls: 10_000,
-        heapBudgetSeconds: 15,
-        coldStartPairs: 5,
+        heapCalls: 5_000,
+        heapBudgetSeconds: 5,
+        coldStartPairs: 3,
       }
     : {
         rounds: 5,
