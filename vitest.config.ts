@@ -27,6 +27,7 @@ export default defineConfig({
   test: {
     include: ['{instrumentation,collector,dashboards,alerts,examples,test}/src/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    globalSetup: ['test/src/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
