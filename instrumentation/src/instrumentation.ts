@@ -26,7 +26,7 @@ interface ProtocolModule {
   Protocol?: { prototype: unknown };
 }
 
-/** Version check for SDK copies found on disk; the module hooks check their own range. */
+/** The SDK versions the package declares as its peer range (`>=1.10.0 <2`), for copies found on disk. */
 const satisfiesSupportedRange = (version: string): boolean => {
   const [major, minor] = version.split('.').map(Number);
   return major === 1 && minor !== undefined && minor >= 10;

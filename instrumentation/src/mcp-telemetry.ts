@@ -122,6 +122,24 @@ export class McpTelemetry {
     request: McpMessage,
     send: (request: McpMessage) => Promise<T>,
   ): Promise<T> {
+    return this.traceOutgoing(protocol, request, send, true);
+  }
+
+  /** Sender side of a notification: the same CLIENT span, without a JSON-RPC id. */
+  traceNotification(
+    protocol: ProtocolLike,
+    notification: McpMessage,
+    send: (notification: McpMessage) => Promise<void>,
+  ): Promise<void> {
+    return this.traceOutgoing(protocol, notification, send, false);
+  }
+
+  private traceOutgoing<T>(
+    protocol: ProtocolLike,
+    request: McpMessage,
+    send: (request: McpMessage) => Promise<T>,
+    hasId: boolean,
+  ): Promise<T> {
     let span: Span;
     let outgoing: McpMessage;
     let spanContext: Context;
@@ -148,8 +166,10 @@ export class McpTelemetry {
       return send(request);
     }
     const pending = context.with(spanContext, () => send(outgoing));
+    // The SDK numbers the request synchronously inside request(): the id just taken is one below the counter.
     const requestId = protocol._requestMessageId;
-    if (typeof requestId === 'number') span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId - 1));
+    if (hasId && typeof requestId === 'number')
+      span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId - 1));
     return pending.then(
       (result) => {
         this.endWithResult(protocol, span, request.method, result);
@@ -236,39 +256,6 @@ export class McpTelemetry {
     } catch (error) {
       diag.error('mcpscope: could not record an unhandled request', error);
     }
-  }
-
-  /** Sender side of a notification: a CLIENT span; trace context travels in a copy of `params._meta`. */
-  traceNotification(
-    protocol: ProtocolLike,
-    notification: McpMessage,
-    send: (notification: McpMessage) => Promise<void>,
-  ): Promise<void> {
-    let span: Span;
-    let outgoing: McpMessage;
-    try {
-      const parent = context.active();
-      const target = requestTarget(notification);
-      span = this.tracer().startSpan(
-        spanName(notification.method, target),
-        {
-          kind: SpanKind.CLIENT,
-          attributes: this.startAttributes(protocol, notification, target, 'client', parent),
-        },
-        parent,
-      );
-      outgoing = this.withTraceContext(notification, trace.setSpan(parent, span));
-    } catch (error) {
-      diag.error('mcpscope: could not start a notification span', error);
-      return send(notification);
-    }
-    return send(outgoing).then(
-      () => span.end(),
-      (error: unknown) => {
-        this.endWithError(span, classifyRequestError(error));
-        throw error;
-      },
-    );
   }
 
   /** Receiver side of a notification: an instant SERVER span, so notifications are at least counted. */

@@ -24,7 +24,7 @@ import { SECRET_VALUES, SERVICE_NAMES, TASKS, taskIdFor } from '../../../example
 import { ensureDebianTool } from '../support/debian-tools.js';
 import { eventually, startProcess, type RunningProcess } from '../support/processes.js';
 import { startPrometheusStack, type PrometheusStack } from '../support/prometheus-stack.js';
-import { DEMO_AGENT, startCollectorProcess, type ApiTask, type CollectorProcess } from './stack.js';
+import { DEMO_AGENT, startRestartableCollector, type ApiTask, type RestartableCollector } from './stack.js';
 
 const HEALTHY_TASKS = ['network-plan-apply', 'rotate-credentials-incident'];
 
@@ -54,8 +54,8 @@ const alertmanagerYaml = () => {
 };
 
 let dir: string;
-let collector: CollectorProcess;
-let downstream: CollectorProcess;
+let collector: RestartableCollector;
+let downstream: RestartableCollector;
 let stack: PrometheusStack;
 const agentRuns: RunningProcess[] = [];
 let criticalAlertsAfterHealthyRun: unknown[] = [];
@@ -131,8 +131,8 @@ beforeAll(async () => {
   ensureDebianTool('prometheus');
   const alertmanagerBinary = ensureDebianTool('alertmanager');
   dir = await mkdtemp(join(tmpdir(), 'mcpscope-e2e-'));
-  downstream = await startCollectorProcess({ dbPath: join(dir, 'downstream.duckdb') });
-  collector = await startCollectorProcess({
+  downstream = await startRestartableCollector({ dbPath: join(dir, 'downstream.duckdb') });
+  collector = await startRestartableCollector({
     dbPath: join(dir, 'mcpscope.duckdb'),
     extraArgs: ['--forward-endpoint', `${downstream.httpUrl}/v1/traces`],
   });

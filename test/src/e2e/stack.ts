@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { eventually, freePort, startProcess, type RunningProcess } from '../support/processes.js';
+import { startCollectorProcess } from '../support/collector-process.js';
+import { eventually, freePort, type RunningProcess } from '../support/processes.js';
+
+export type { TaskSummary as ApiTask } from '../../../collector/src/store/types.js';
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
-export const COLLECTOR_CLI = repoFile('collector/dist/cli.js');
 export const DEMO_AGENT = repoFile('examples/src/demo-agent.mjs');
 
-export interface CollectorProcess {
+export interface RestartableCollector {
   grpcEndpoint: string;
   httpUrl: string;
   dbPath: string;
@@ -19,44 +21,31 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
-/** The collector as a user runs it: the built CLI, in its own process, on fixed loopback ports. */
-export const startCollectorProcess = async ({
+/** The collector CLI on fixed loopback ports, so it can be killed and restarted where exporters expect it. */
+export const startRestartableCollector = async ({
   dbPath,
   extraArgs = [],
 }: {
   dbPath: string;
   extraArgs?: string[];
-}): Promise<CollectorProcess> => {
-  const grpcPort = await freePort();
-  const httpPort = await freePort();
-  const args = [
-    COLLECTOR_CLI,
-    'collector',
-    '--grpc-port',
-    String(grpcPort),
-    '--http-port',
-    String(httpPort),
-    '--db-path',
+}): Promise<RestartableCollector> => {
+  const options = {
+    grpcPort: await freePort(),
+    httpPort: await freePort(),
     dbPath,
-    '--task-settle-seconds',
-    '2',
-    ...extraArgs,
-  ];
-  const previousLogs: string[] = [];
-  const launch = async () => {
-    const child = startProcess(process.execPath, args, { env: { ...process.env } });
-    await child.waitFor(/collector listening/, 60_000);
-    return child;
+    extraArgs: ['--task-settle-seconds', '2', ...extraArgs],
+    readyTimeoutMs: 60_000,
   };
-  let current = await launch();
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const previousLogs: string[] = [];
+  let current = (await startCollectorProcess(options)).process;
+  const httpUrl = `http://127.0.0.1:${options.httpPort}`;
   const getText = async (path: string) => {
     const response = await fetch(`${httpUrl}${path}`);
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return response.text();
   };
   return {
-    grpcEndpoint: `http://127.0.0.1:${grpcPort}`,
+    grpcEndpoint: `http://127.0.0.1:${options.grpcPort}`,
     httpUrl,
     dbPath,
     get process() {
@@ -69,7 +58,7 @@ export const startCollectorProcess = async ({
       current.child.kill('SIGKILL');
       await current.exited;
       previousLogs.push(current.output());
-      current = await launch();
+      current = (await startCollectorProcess(options)).process;
       await eventually(async () => ((await fetch(`${httpUrl}/readyz`)).ok ? true : undefined), {
         what: 'the restarted collector to be ready',
       });
@@ -79,19 +68,3 @@ export const startCollectorProcess = async ({
     },
   };
 };
-
-export interface ApiTask {
-  taskId: string;
-  traceIds: string[];
-  outcome: 'success' | 'recovered' | 'failed';
-  startTime: string;
-  durationMs: number;
-  services: string[];
-  toolCalls: number;
-  failedCalls: number;
-  retries: number;
-  inputTokens: number;
-  outputTokens: number;
-  authFailures: number;
-  feedback: unknown;
-}

@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, freePort } from '../support/processes.js';
-import { startCollectorProcess, type CollectorProcess } from './support/collector-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { crashWorkload, requestBodies, type TaskTruth } from './support/crash-workload.js';
 
 const KILLS = 20;

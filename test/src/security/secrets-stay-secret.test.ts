@@ -17,7 +17,7 @@ import {
   type FakeSecret,
 } from '../../../instrumentation/src/redaction/test-support/fake-secrets.js';
 import { eventually, freePort } from '../support/processes.js';
-import { startCollectorProcess, type CollectorProcess } from '../reliability/support/collector-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { startExportingPair } from '../reliability/support/exporting-pair.js';
 import { startForwardTarget } from './support/forward-target.js';
 

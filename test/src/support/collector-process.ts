@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { startProcess, type RunningProcess } from '../../support/processes.js';
+import { startProcess, type RunningProcess } from './processes.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** The built CLI, as users run it (`npm test` builds first); it starts in about half the time of the sources under tsx. */
-const cliEntry = fileURLToPath(new URL('../../../../collector/dist/cli.js', import.meta.url));
+const cliEntry = fileURLToPath(new URL('../../../collector/dist/cli.js', import.meta.url));
 
 export interface CollectorProcessOptions {
   httpPort: number;
@@ -12,6 +12,8 @@ export interface CollectorProcessOptions {
   /** Extra `MCPSCOPE_*` settings. */
   env?: Record<string, string>;
   extraArgs?: string[];
+  /** How long start-up may take before the test gives up. */
+  readyTimeoutMs?: number;
 }
 
 export interface CollectorProcess {
@@ -27,6 +29,7 @@ export const startCollectorProcess = async ({
   dbPath,
   env = {},
   extraArgs = [],
+  readyTimeoutMs = 30_000,
 }: CollectorProcessOptions): Promise<CollectorProcess> => {
   const running = startProcess(
     process.execPath,
@@ -43,6 +46,6 @@ export const startCollectorProcess = async ({
     ],
     { cwd: repoRoot, env: { ...process.env, ...env } },
   );
-  await running.waitFor(/OTEL_EXPORTER_OTLP_ENDPOINT=/, 30_000);
+  await running.waitFor(/OTEL_EXPORTER_OTLP_ENDPOINT=/, readyTimeoutMs);
   return { process: running, url: `http://127.0.0.1:${httpPort}`, grpcUrl: `http://127.0.0.1:${grpcPort}` };
 };
