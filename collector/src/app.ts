@@ -58,14 +58,19 @@ export const startCollector = async (
   config: CollectorConfig,
   { logger = silentLogger }: StartCollectorOptions = {},
 ): Promise<RunningCollector> => {
+  const metrics = new CollectorMetrics({
+    maxToolsPerService: config.maxToolsPerService,
+    taskSettleSeconds: config.taskSettleSeconds,
+  });
   const store = await DuckDbStore.open({
     path: config.dbPath,
     threads: config.duckdbThreads,
     memoryLimit: config.duckdbMemoryLimit,
-  });
-  const metrics = new CollectorMetrics({
-    maxToolsPerService: config.maxToolsPerService,
-    taskSettleSeconds: config.taskSettleSeconds,
+    onRolledUp: (result) => metrics.rolledUp(result),
+    onRollupFailed: (error) =>
+      logger.error('rollup failed; its spans are stored and the rollup is retried', {
+        error: errorKind(error),
+      }),
   });
   const forwarder: Forwarder | undefined =
     config.forwardEndpoint === undefined
@@ -137,6 +142,8 @@ export const startCollector = async (
     );
   });
   app.get('/metrics', async (c) => {
+    // Task metrics follow the rollups: bring them up to what was acknowledged, as the API does.
+    await store.flushRollups().catch(() => undefined);
     countForwarded();
     metrics.queueDepth(queue.depth);
     return c.body(await metrics.exposition(), 200, { 'content-type': metrics.contentType });

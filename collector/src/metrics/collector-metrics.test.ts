@@ -31,10 +31,10 @@ const labelNames = (line: string) =>
     .filter((n) => n !== 'le');
 
 const setup = async (options: ConstructorParameters<typeof CollectorMetrics>[0] = {}) => {
-  const opened = await openTempStore();
-  cleanup = opened.cleanup;
   let clock = 1_000_000;
   const metrics = new CollectorMetrics({ ...options, now: () => clock });
+  const opened = await openTempStore({ onRolledUp: (result) => metrics.rolledUp(result) });
+  cleanup = opened.cleanup;
   const queue = new IngestQueue({
     store: opened.store,
     batchIntervalMs: 1,

@@ -22,7 +22,7 @@ import {
   type TaskOutcome,
   type TaskRollup,
 } from '../rollup/index.js';
-import type { CommitResult } from '../store/types.js';
+import type { CommitResult, RollupResult } from '../store/types.js';
 import { METRICS, NO_ERROR_LABEL_VALUE, type MetricDefinition, type MetricKey } from './names.js';
 import { ToolLabelCap } from './tool-label-cap.js';
 
@@ -161,12 +161,16 @@ export class CollectorMetrics implements IngestObserver {
     this.counter('forwardedSpans').inc({ outcome }, spanCount);
   }
 
-  /** Derives per-call, token, auth and retry metrics from the spans a commit newly stored. */
+  /** Derives per-call, token and auth metrics from the spans a commit newly stored. */
   committed(result: CommitResult, commitSeconds: number): void {
     this.histogram('commitDuration').observe(commitSeconds);
     this.counter('spansCommitted').inc(result.stored.length);
     if (result.duplicates > 0) this.counter('duplicateSpans').inc(result.duplicates);
     for (const span of result.stored) this.observeSpan(span, spanFacts(span));
+  }
+
+  /** Task and retry metrics from what a rollup recomputed. */
+  rolledUp(result: RollupResult): void {
     for (const call of result.newRetries) {
       this.counter('toolCallRetries').inc({
         service_name: call.service,

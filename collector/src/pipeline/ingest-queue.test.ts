@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestOverloadedError } from '../model/span.js';
-import { DuckDbStore } from '../store/index.js';
+import { DuckDbStore, MIGRATIONS } from '../store/index.js';
 import type { SpanStore } from '../store/index.js';
 import { openTempStore } from '../store/test-support/temp-store.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -108,7 +108,7 @@ describe('ingest queue', () => {
 
     const reopened = await DuckDbStore.open({ path });
     cleanups.unshift(() => reopened.close());
-    expect(await reopened.schemaVersions()).toEqual([1, 2]);
+    expect(await reopened.schemaVersions()).toEqual(MIGRATIONS.map((migration) => migration.version));
     expect(await reopened.listTasks({ limit: 100 })).toEqual(before);
     const redelivery = await reopened.commit(batch1!);
     expect(redelivery.stored).toHaveLength(0);

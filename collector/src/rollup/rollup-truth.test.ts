@@ -215,6 +215,30 @@ describe('rollups over a workload with known truth', () => {
     ]);
   });
 
+  it('serves the same tool summaries from per-minute stats, percentiles within 1%, before and after compaction', async () => {
+    for (const batch of workloadBatches()) await queue.accept(batch);
+    const exact = await store.listTools({});
+    // A store that always answers from the per-minute stats, and folds them at every checkpoint.
+    const stats = await openTempStore({ exactToolStatsLimit: 0, toolStatsCompactRows: 0 });
+    try {
+      for (const batch of workloadBatches()) await stats.store.commit(batch);
+      const withinOnePercent = (tool: ToolSummary) => ({
+        ...tool,
+        p50Ms: expect.closeTo(tool.p50Ms, -Math.log10(tool.p50Ms * 0.01 * 2)),
+        p95Ms: expect.closeTo(tool.p95Ms, -Math.log10(tool.p95Ms * 0.01 * 2)),
+        p99Ms: expect.closeTo(tool.p99Ms, -Math.log10(tool.p99Ms * 0.01 * 2)),
+      });
+      expect(await stats.store.listTools({})).toEqual(exact.map(withinOnePercent));
+      await stats.store.checkpoint();
+      expect(await stats.store.listTools({})).toEqual(exact.map(withinOnePercent));
+      // Redelivering everything changes nothing, folded or not.
+      for (const batch of workloadBatches()) await stats.store.commit(batch);
+      expect(await stats.store.listTools({})).toEqual(exact.map(withinOnePercent));
+    } finally {
+      await stats.cleanup();
+    }
+  });
+
   it('records feedback through the API and shows the latest verdict on the task', async () => {
     for (const batch of workloadBatches()) await queue.accept(batch);
     const api = apiRoutes({ store });

@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDbStore } from './duckdb-store.js';
 import { BASE_MS, toolCallSpan } from '../pipeline/test-support/spans.js';
 import { workloadBatches } from '../pipeline/test-support/workload.js';
 import { openTempStore } from './test-support/temp-store.js';
 
+const run = promisify(execFile);
 let cleanup: () => Promise<void> = async () => {};
 afterEach(() => cleanup());
 
@@ -38,5 +42,44 @@ describe('DuckDB store retention', () => {
     expect(late.stored).toHaveLength(1);
     expect(await store.getTask('task-a')).toEqual(taskA);
     expect(await store.listTasks({ limit: 100 })).toEqual(before);
+  });
+});
+
+describe('DuckDB store crash between acknowledgement and rollup', () => {
+  it('rolls up at the next start what was acknowledged before a kill -9', async () => {
+    const opened = await openTempStore();
+    cleanup = opened.cleanup;
+    const { store, path } = opened;
+    for (const batch of workloadBatches()) await store.commit(batch);
+    const truth = await store.listTasks({ limit: 100 });
+    const tools = await store.listTools({});
+    await store.close();
+    const fresh = `${path}.killed.duckdb`;
+    const script = `
+      import { DuckDbStore } from './src/store/index.ts';
+      import { workloadBatches } from './src/pipeline/test-support/workload.ts';
+      const store = await DuckDbStore.open({ path: process.argv[1], rollupIntervalMs: 3_600_000 });
+      for (const batch of workloadBatches()) await store.commit(batch);
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = await run(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script, fresh],
+      {
+        cwd: new URL('../../', import.meta.url).pathname,
+      },
+    ).catch((error: { signal?: string }) => error);
+    expect((child as { signal?: string }).signal).toBe('SIGKILL');
+
+    const reopened = await DuckDbStore.open({ path: fresh });
+    try {
+      expect(await reopened.listTasks({ limit: 100 })).toEqual(truth);
+      expect(await reopened.listTools({})).toEqual(tools);
+      // A redelivery after the restart is still recognised.
+      const redelivery = await reopened.commit(workloadBatches()[0]!);
+      expect(redelivery.stored).toHaveLength(0);
+      expect(await reopened.listTasks({ limit: 100 })).toEqual(truth);
+    } finally {
+      await reopened.close();
+    }
   });
 });

@@ -4,8 +4,11 @@ import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { SpanRecord } from '../model/span.js';
 import {
+  histogramQuantile,
+  latencyBucket,
   rollUpTask,
   MINUTE_NS,
+  minuteOf,
   spanFacts,
   spanKey,
   isTask,
@@ -21,6 +24,7 @@ import { migrate } from './migrations.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
   CommitResult,
+  RollupResult,
   SpanStore,
   TaskDetail,
   TaskPage,
@@ -38,7 +42,30 @@ export interface DuckDbStoreOptions {
   memoryLimit?: string;
   /** WAL size that triggers an automatic checkpoint; raised so checkpoints run on our timer instead. */
   checkpointThreshold?: string;
+  /** How long acknowledged spans may wait before their tasks are rolled up (reads never wait longer). */
+  rollupIntervalMs?: number;
+  /** Spans waiting for their rollup that start one at once. */
+  rollupBatchSpans?: number;
+  /** Told what every rollup changed, for metrics; must not throw. */
+  onRolledUp?: (result: RollupResult) => void;
+  /** Told when a rollup failed; its traces stay pending and the rollup is tried again. */
+  onRollupFailed?: (error: unknown) => void;
+  /** Above this many calls in a range, `listTools` reads per-minute stats (percentiles within 1%). */
+  exactToolStatsLimit?: number;
+  /** Tool-stat rows past which a checkpoint first folds them into one row per key. */
+  toolStatsCompactRows?: number;
 }
+
+/** Traces with spans acknowledged but not rolled up yet. */
+interface PendingTrace {
+  /** Spans appended since the last rollup. */
+  count: number;
+  /** Their facts and ids; absent for traces found pending in the file at start-up. */
+  facts?: SpanFacts[];
+  spanIds?: Set<string>;
+}
+
+const ROLLUP_RETRY_MS = 1_000;
 
 type Row = Record<string, unknown>;
 
@@ -58,12 +85,25 @@ const varcharList = (values: readonly string[]) => listValue([...values]);
 const VARCHAR_LIST = LIST(VARCHAR);
 const MAX_NS = 9_223_372_036_854_775_807n;
 const APPEND_SLICE_ROWS = 250;
-const countByTrace = (facts: readonly SpanFacts[]): Map<string, number> => {
-  const counts = new Map<string, number>();
-  for (const span of facts) counts.set(span.traceId, (counts.get(span.traceId) ?? 0) + 1);
-  return counts;
-};
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const groupByTrace = (facts: Iterable<SpanFacts>): Map<string, SpanFacts[]> => {
+  const byTrace = new Map<string, SpanFacts[]>();
+  for (const fact of facts) {
+    const list = byTrace.get(fact.traceId);
+    if (list === undefined) byTrace.set(fact.traceId, [fact]);
+    else list.push(fact);
+  }
+  return byTrace;
+};
+const boundsOf = (traces: readonly TraceRow[]): { low: bigint; high: bigint } => {
+  let low = traces[0]?.minStartNs ?? 0n;
+  let high = traces[0]?.maxEndNs ?? 0n;
+  for (const trace of traces) {
+    if (trace.minStartNs < low) low = trace.minStartNs;
+    if (trace.maxEndNs > high) high = trace.maxEndNs;
+  }
+  return { low, high };
+};
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -124,6 +164,14 @@ const appendCount = (appender: DuckDBAppender, value: number | null) =>
 const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner));
 
+interface ToolStatRow {
+  minuteMs: bigint;
+  tool: string;
+  service: string;
+  bucket: number;
+  errorType: string | null;
+}
+
 interface TraceRow {
   traceId: string;
   taskId: string;
@@ -133,33 +181,83 @@ interface TraceRow {
   spanCount: number;
 }
 
+/**
+ * Spans and rollups in one DuckDB file. Ingest is two steps: a commit appends a batch's new spans
+ * and marks their traces pending (the exporters are answered after it), and a rollup, a moment later
+ * and for many batches at once, recomputes the tasks of the pending traces in its own transaction.
+ * Reads first wait for the rollup of everything acknowledged before them.
+ */
 export class DuckDbStore implements SpanStore {
   private readonly writer = new SerialQueue();
   private readonly reader = new SerialQueue();
   private open = true;
+  private pending = new Map<string, PendingTrace>();
+  private pendingSpans = 0;
+  private rollupTimer: NodeJS.Timeout | undefined;
+  private rollupRunning: Promise<void> | undefined;
+  private toolStatsRows = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writeConnection: DuckDBConnection,
     private readonly readConnection: DuckDBConnection,
+    private readonly options: Required<
+      Pick<
+        DuckDbStoreOptions,
+        'rollupIntervalMs' | 'rollupBatchSpans' | 'exactToolStatsLimit' | 'toolStatsCompactRows'
+      >
+    > &
+      Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed'>,
   ) {}
 
   static async open({
     path,
     threads = 2,
-    memoryLimit = '512MB',
+    memoryLimit = '256MB',
     checkpointThreshold = '256MB',
+    rollupIntervalMs = 200,
+    rollupBatchSpans = 20_000,
+    exactToolStatsLimit = 100_000,
+    toolStatsCompactRows = 100_000,
+    onRolledUp,
+    onRollupFailed,
   }: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path, {
       threads: String(threads),
       memory_limit: memoryLimit,
       checkpoint_threshold: checkpointThreshold,
+      // Appends arrive in time order already; keeping insertion order costs memory for nothing.
+      preserve_insertion_order: 'false',
     });
     const writeConnection = await instance.connect();
     await migrate(writeConnection);
     const readConnection = await instance.connect();
-    return new DuckDbStore(instance, writeConnection, readConnection);
+    const store = new DuckDbStore(instance, writeConnection, readConnection, {
+      rollupIntervalMs,
+      rollupBatchSpans,
+      exactToolStatsLimit,
+      toolStatsCompactRows,
+      ...(onRolledUp && { onRolledUp }),
+      ...(onRollupFailed && { onRollupFailed }),
+    });
+    await store.recoverPending();
+    return store;
+  }
+
+  /** Traces acknowledged before a crash and never rolled up: roll them up before anything else. */
+  private async recoverPending(): Promise<void> {
+    const reader = await this.writeConnection.runAndReadAll(
+      'SELECT trace_id, sum(spans) AS spans FROM rollup_pending GROUP BY trace_id',
+    );
+    for (const row of reader.getRowObjectsJS()) {
+      const count = Number(row.spans);
+      this.pending.set(str(row.trace_id), { count });
+      this.pendingSpans += count;
+    }
+    const stats = await this.writeConnection.runAndReadAll('SELECT count(*) AS n FROM tool_stats');
+    this.toolStatsRows = Number(stats.getRowObjectsJS()[0]?.n ?? 0);
+    if (this.pending.size > 0) await this.flushRollups();
   }
 
   get isOpen(): boolean {
@@ -177,6 +275,7 @@ export class DuckDbStore implements SpanStore {
     return this.write((connection) => this.commitBatch(connection, spans));
   }
 
+  /** Appends the batch's new spans and marks their traces pending, in one transaction. */
   private async commitBatch(
     connection: DuckDBConnection,
     spans: readonly SpanRecord[],
@@ -184,31 +283,171 @@ export class DuckDbStore implements SpanStore {
     const unique = new Map<string, SpanRecord>();
     for (const span of spans) unique.set(spanKey(span.traceId, span.spanId), span);
     const batchTraceIds = [...new Set([...unique.values()].map((span) => span.traceId))];
-    const knownTraces = await this.loadTraces(connection, 'trace_id', batchTraceIds);
-    const storedFacts = await this.loadFacts(connection, knownTraces);
-    const storedKeys = new Set(storedFacts.map((facts) => spanKey(facts.traceId, facts.spanId)));
-    const stored = [...unique.values()].filter((span) => !storedKeys.has(spanKey(span.traceId, span.spanId)));
+    const storedKeys = await this.loadSpanKeys(
+      connection,
+      await this.loadTraces(connection, 'trace_id', batchTraceIds),
+    );
+    const stored = [...unique.values()].filter((span) => {
+      if (this.pending.get(span.traceId)?.spanIds?.has(span.spanId) === true) return false;
+      return !storedKeys.has(spanKey(span.traceId, span.spanId));
+    });
     const duplicates = spans.length - stored.length;
-    if (stored.length === 0)
-      return { stored, duplicates, touchedTasks: [], removedTaskIds: [], newRetries: [] };
+    if (stored.length === 0) return { stored, duplicates };
 
     const newFacts = stored.map(spanFacts);
-    const factsByTrace = new Map<string, SpanFacts[]>();
-    for (const facts of [...storedFacts, ...newFacts]) {
-      const list = factsByTrace.get(facts.traceId);
-      if (list === undefined) factsByTrace.set(facts.traceId, [facts]);
-      else list.push(facts);
+    const factsByTrace = groupByTrace(newFacts);
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await this.appendSpans(connection, stored, newFacts);
+      const pendingAppender = await connection.createAppender('rollup_pending');
+      for (const [traceId, facts] of factsByTrace) {
+        pendingAppender.appendVarchar(traceId);
+        pendingAppender.appendBigInt(BigInt(facts.length));
+        pendingAppender.endRow();
+      }
+      pendingAppender.closeSync();
+      await this.appendSpanFeedback(connection, newFacts);
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
     }
+    // Only what the file holds is pending: recorded after COMMIT, never for a rolled-back batch.
+    for (const [traceId, facts] of factsByTrace) {
+      const entry = this.pending.get(traceId);
+      if (entry === undefined) {
+        this.pending.set(traceId, {
+          count: facts.length,
+          facts,
+          spanIds: new Set(facts.map((fact) => fact.spanId)),
+        });
+      } else {
+        entry.count += facts.length;
+        if (entry.facts !== undefined && entry.spanIds !== undefined) {
+          entry.facts.push(...facts);
+          for (const fact of facts) entry.spanIds.add(fact.spanId);
+        }
+      }
+    }
+    this.pendingSpans += stored.length;
+    this.scheduleRollup();
+    return { stored, duplicates };
+  }
+
+  private scheduleRollup() {
+    if (!this.open || this.rollupRunning !== undefined) return;
+    if (this.pendingSpans >= this.options.rollupBatchSpans) {
+      clearTimeout(this.rollupTimer);
+      this.rollupTimer = undefined;
+      void this.flushRollups().catch(() => undefined);
+    } else if (this.rollupTimer === undefined && this.pending.size > 0) {
+      this.rollupTimer = setTimeout(() => {
+        this.rollupTimer = undefined;
+        void this.flushRollups().catch(() => undefined);
+      }, this.options.rollupIntervalMs);
+    }
+  }
+
+  /** Rolls up every trace acknowledged so far; resolves once their tasks are committed. */
+  flushRollups(): Promise<void> {
+    const running = this.rollupRunning ?? Promise.resolve();
+    // One rollup at a time; a flush during one waits for it and then takes what arrived meanwhile.
+    const next = running
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.pending.size === 0) return;
+        await this.write((connection) => this.rollUpPending(connection));
+      });
+    const tracked: Promise<void> = next.finally(() => {
+      if (this.rollupRunning === tracked) this.rollupRunning = undefined;
+      this.scheduleRollup();
+    });
+    this.rollupRunning = tracked;
+    return tracked;
+  }
+
+  /** Reads see every acknowledged span's rollup; they wait for one when spans are pending. */
+  private async caughtUp(): Promise<void> {
+    if (this.pending.size > 0 || this.rollupRunning !== undefined) await this.flushRollups();
+  }
+
+  private async rollUpPending(connection: DuckDBConnection): Promise<void> {
+    clearTimeout(this.rollupTimer);
+    this.rollupTimer = undefined;
+    const pending = this.pending;
+    const pendingSpans = this.pendingSpans;
+    if (pending.size === 0) return;
+    this.pending = new Map();
+    this.pendingSpans = 0;
+    let result: RollupResult;
+    try {
+      result = await this.rollUpTraces(connection, pending);
+    } catch (error) {
+      // Put the traces back (spans committed since stay merged in) and try again a little later.
+      for (const [traceId, entry] of this.pending) {
+        const earlier = pending.get(traceId);
+        if (earlier === undefined) pending.set(traceId, entry);
+        else {
+          earlier.count += entry.count;
+          if (earlier.facts !== undefined && entry.facts !== undefined) earlier.facts.push(...entry.facts);
+          else delete earlier.facts;
+          if (earlier.spanIds !== undefined && entry.spanIds !== undefined)
+            for (const id of entry.spanIds) earlier.spanIds.add(id);
+          else delete earlier.spanIds;
+        }
+      }
+      this.pending = pending;
+      this.pendingSpans += pendingSpans;
+      try {
+        this.options.onRollupFailed?.(error);
+      } catch {
+        // Reporting cannot change what happened.
+      }
+      if (this.open && this.rollupTimer === undefined) {
+        this.rollupTimer = setTimeout(() => {
+          this.rollupTimer = undefined;
+          void this.flushRollups().catch(() => undefined);
+        }, ROLLUP_RETRY_MS);
+      }
+      throw error;
+    }
+    try {
+      this.options.onRolledUp?.(result);
+    } catch {
+      // Metrics cannot undo a commit.
+    }
+  }
+
+  /** Recomputes the tasks of pending traces, and clears them from `rollup_pending`, in one transaction. */
+  private async rollUpTraces(
+    connection: DuckDBConnection,
+    pending: ReadonlyMap<string, PendingTrace>,
+  ): Promise<RollupResult> {
+    const batchTraceIds = [...pending.keys()];
+    const knownTraces = await this.loadTraces(connection, 'trace_id', batchTraceIds);
     const knownById = new Map(knownTraces.map((trace) => [trace.traceId, trace]));
-    const storedCount = countByTrace(storedFacts);
-    const newCount = countByTrace(newFacts);
+    // Pending spans are in the file too; merged by key with the ones kept in memory.
+    const recovered = batchTraceIds.filter(
+      (traceId) => !knownById.has(traceId) && pending.get(traceId)?.facts === undefined,
+    );
+    const factsByKey = new Map<string, SpanFacts>();
+    for (const facts of [
+      ...(await this.loadFacts(connection, knownTraces)),
+      ...(await this.loadFactsOfTraces(connection, recovered)),
+    ])
+      factsByKey.set(spanKey(facts.traceId, facts.spanId), facts);
+    for (const entry of pending.values())
+      for (const facts of entry.facts ?? []) factsByKey.set(spanKey(facts.traceId, facts.spanId), facts);
+    const factsByTrace = groupByTrace(factsByKey.values());
+
     const traceRows: TraceRow[] = [];
     const touchedTaskIds = new Set<string>();
     const incompleteTraceIds = new Set<string>();
     for (const traceId of batchTraceIds) {
       const traceFacts = factsByTrace.get(traceId) ?? [];
       const previous = knownById.get(traceId);
-      const complete = previous === undefined || (storedCount.get(traceId) ?? 0) >= previous.spanCount;
+      const added = pending.get(traceId)?.count ?? 0;
+      const complete = previous === undefined || traceFacts.length - added >= previous.spanCount;
       if (!complete) incompleteTraceIds.add(traceId);
       // Past retention the span naming the task may be gone: an incomplete trace keeps its task.
       const taskId = complete ? taskIdOfTrace(traceId, traceFacts) : previous.taskId;
@@ -218,8 +457,13 @@ export class DuckDbStore implements SpanStore {
         if (facts.startNs < minStartNs) minStartNs = facts.startNs;
         if (facts.endNs > maxEndNs) maxEndNs = facts.endNs;
       }
-      const spanCount = (previous?.spanCount ?? 0) + (newCount.get(traceId) ?? 0);
-      traceRows.push({ traceId, taskId, minStartNs, maxEndNs, spanCount });
+      traceRows.push({
+        traceId,
+        taskId,
+        minStartNs,
+        maxEndNs,
+        spanCount: (previous?.spanCount ?? 0) + added,
+      });
       touchedTaskIds.add(taskId);
       // A late span can name the task of a trace that was its own task until now.
       if (previous !== undefined && previous.taskId !== taskId) touchedTaskIds.add(previous.taskId);
@@ -227,31 +471,56 @@ export class DuckDbStore implements SpanStore {
 
     await connection.run('BEGIN TRANSACTION');
     try {
-      await this.appendSpans(connection, stored, newFacts);
       if (knownTraces.length > 0)
         await connection.run(
           'DELETE FROM traces WHERE trace_id IN (SELECT unnest($ids))',
-          { ids: varcharList(batchTraceIds) },
-          { ids: LIST(VARCHAR) },
+          { ids: varcharList(knownTraces.map((trace) => trace.traceId)) },
+          { ids: VARCHAR_LIST },
         );
       await this.appendTraces(connection, traceRows);
-      const knownTraceIds = new Set(knownTraces.map((trace) => trace.traceId));
-      const newTraceIds = new Set(batchTraceIds.filter((traceId) => !knownTraceIds.has(traceId)));
       const result = await this.rollUpTasks(
         connection,
         [...touchedTaskIds],
         factsByTrace,
-        newTraceIds,
+        new Set(batchTraceIds.filter((traceId) => !knownById.has(traceId))),
         knownTraces.map((trace) => trace.taskId),
         incompleteTraceIds,
       );
-      await this.appendSpanFeedback(connection, newFacts);
+      await connection.run('DELETE FROM rollup_pending');
       await connection.run('COMMIT');
-      return { stored, duplicates, ...result };
+      return result;
     } catch (error) {
       await connection.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Ids of the stored spans of these traces, for duplicate detection. */
+  private async loadSpanKeys(
+    connection: DuckDBConnection,
+    traces: readonly TraceRow[],
+  ): Promise<Set<string>> {
+    const keys = new Set<string>();
+    if (traces.length === 0) return keys;
+    const { low, high } = boundsOf(traces);
+    const reader = await connection.runAndReadAll(
+      'SELECT trace_id, span_id FROM spans WHERE start_ns BETWEEN $low AND $high AND trace_id IN (SELECT unnest($ids))',
+      { low, high, ids: varcharList(traces.map((trace) => trace.traceId)) },
+      { ids: VARCHAR_LIST },
+    );
+    for (const [traceId, spanId] of reader.getRowsJS()) keys.add(spanKey(String(traceId), String(spanId)));
+    return keys;
+  }
+
+  /** Facts of every stored span of traces whose time bounds are unknown (pending at start-up). */
+  private async loadFactsOfTraces(connection: DuckDBConnection, traceIds: readonly string[]) {
+    if (traceIds.length === 0) return [];
+    const reader = await connection.runAndReadAll(
+      `SELECT ${FACT_COLUMNS} FROM spans WHERE trace_id IN (SELECT unnest($ids))`,
+      { ids: varcharList(traceIds) },
+      { ids: VARCHAR_LIST },
+    );
+    return reader.getRowObjectsJS().map(factsFromRow);
   }
 
   private async loadTraces(connection: DuckDBConnection, by: 'trace_id' | 'task_id', ids: readonly string[]) {
@@ -273,12 +542,7 @@ export class DuckDbStore implements SpanStore {
   /** Facts of every stored span of these traces; the time bounds let DuckDB skip row groups. */
   private async loadFacts(connection: DuckDBConnection, traces: readonly TraceRow[]): Promise<SpanFacts[]> {
     if (traces.length === 0) return [];
-    let low = traces[0]?.minStartNs ?? 0n;
-    let high = traces[0]?.maxEndNs ?? 0n;
-    for (const trace of traces) {
-      if (trace.minStartNs < low) low = trace.minStartNs;
-      if (trace.maxEndNs > high) high = trace.maxEndNs;
-    }
+    const { low, high } = boundsOf(traces);
     const reader = await connection.runAndReadAll(
       `SELECT ${FACT_COLUMNS} FROM spans WHERE start_ns BETWEEN $low AND $high AND trace_id IN (SELECT unnest($ids))`,
       { low, high, ids: varcharList(traces.map((trace) => trace.traceId)) },
@@ -299,6 +563,13 @@ export class DuckDbStore implements SpanStore {
   ) {
     const appender = await connection.createAppender('spans');
     const ingestedMs = BigInt(Date.now());
+    // Spans of one request share their resource object: serialise it once.
+    const resources = new Map<object, string>();
+    const resourceText = (resource: object): string => {
+      let text = resources.get(resource);
+      if (text === undefined) resources.set(resource, (text = jsonText(resource)));
+      return text;
+    };
     for (const [index, span] of spans.entries()) {
       // Appender calls run on the JavaScript thread: let other work in between slices of a batch.
       if (index > 0 && index % APPEND_SLICE_ROWS === 0) await yieldToEventLoop();
@@ -315,9 +586,9 @@ export class DuckDbStore implements SpanStore {
       appender.appendVarchar(span.serviceName);
       appender.appendVarchar(span.scopeName);
       appender.appendVarchar(jsonText(span.attributes));
-      appender.appendVarchar(jsonText(span.resourceAttributes));
-      appender.appendVarchar(jsonText(span.events));
-      appender.appendVarchar(jsonText(span.links));
+      appender.appendVarchar(resourceText(span.resourceAttributes));
+      appender.appendVarchar(span.events.length === 0 ? '[]' : jsonText(span.events));
+      appender.appendVarchar(span.links.length === 0 ? '[]' : jsonText(span.links));
       appendText(appender, spanFacts.taskId);
       appendText(appender, spanFacts.method);
       appendText(appender, spanFacts.tool);
@@ -358,7 +629,7 @@ export class DuckDbStore implements SpanStore {
     /** Tasks the batch's already-stored traces belonged to before this batch. */
     previousTaskIds: readonly string[],
     incompleteTraceIds: ReadonlySet<string>,
-  ): Promise<Pick<CommitResult, 'touchedTasks' | 'removedTaskIds' | 'newRetries'>> {
+  ): Promise<RollupResult> {
     const traces = await this.loadTraces(connection, 'task_id', taskIds);
     const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
     const allFacts = new Map(factsByTrace);
@@ -406,13 +677,19 @@ export class DuckDbStore implements SpanStore {
       previousCalls.filter((call) => call.retryOf !== null).map((call) => call.spanId),
     );
 
+    const tracesByTask = new Map<string, TraceRow[]>();
+    for (const trace of traces) {
+      const list = tracesByTask.get(trace.taskId);
+      if (list === undefined) tracesByTask.set(trace.taskId, [trace]);
+      else list.push(trace);
+    }
     const touchedTasks: TaskRollup[] = [];
     const removedTaskIds: string[] = [];
     const calls: ToolCallRollup[] = [];
     for (const taskId of recomputedTaskIds) {
-      const taskFacts = traces
-        .filter((trace) => trace.taskId === taskId)
-        .flatMap((trace) => allFacts.get(trace.traceId) ?? []);
+      const taskFacts = (tracesByTask.get(taskId) ?? []).flatMap(
+        (trace) => allFacts.get(trace.traceId) ?? [],
+      );
       if (!isTask(taskFacts)) {
         removedTaskIds.push(taskId);
         continue;
@@ -423,6 +700,7 @@ export class DuckDbStore implements SpanStore {
     }
     await this.appendTasks(connection, touchedTasks);
     await this.appendCalls(connection, calls);
+    await this.appendToolStats(connection, calls, previousCalls);
     const newRetries = calls.filter((call) => call.retryOf !== null && !wasRetry.has(call.spanId));
     return { touchedTasks, removedTaskIds, newRetries };
   }
@@ -472,25 +750,59 @@ export class DuckDbStore implements SpanStore {
     appender.closeSync();
   }
 
+  /** Verdicts an evaluator sent on spans, kept by trace: the task is the trace's when read. */
   private async appendSpanFeedback(connection: DuckDBConnection, facts: readonly SpanFacts[]) {
     const verdicts = facts.filter((span) => span.feedbackVerdict !== null);
     if (verdicts.length === 0) return;
-    const traces = await this.loadTraces(
-      connection,
-      'trace_id',
-      verdicts.map((span) => span.traceId),
-    );
-    const appender = await connection.createAppender('feedback');
+    const appender = await connection.createAppender('span_feedback');
     for (const span of verdicts) {
-      const taskId = traces.find((trace) => trace.traceId === span.traceId)?.taskId ?? span.traceId;
-      appender.appendVarchar(taskId);
+      appender.appendVarchar(span.traceId);
       appender.appendVarchar(span.feedbackVerdict as string);
       appendText(appender, span.feedbackNote);
-      appender.appendVarchar('span');
       appender.appendBigInt(span.endNs / 1_000_000n);
       appender.endRow();
     }
     appender.closeSync();
+  }
+
+  /** Appends what calls added to and removed from the per-minute tool stats. */
+  private async appendToolStats(
+    connection: DuckDBConnection,
+    added: readonly ToolCallRollup[],
+    removed: readonly ToolCallRollup[],
+  ) {
+    const deltas = new Map<string, { row: ToolStatRow; calls: number; retries: number }>();
+    const tally = (call: ToolCallRollup, sign: 1 | -1) => {
+      const row: ToolStatRow = {
+        minuteMs: BigInt(minuteOf(call.startNs)),
+        tool: call.tool,
+        service: call.service,
+        bucket: latencyBucket(call.durationMs),
+        errorType: call.outcome === 'error' ? (call.errorType ?? 'error') : null,
+      };
+      const key = `${row.minuteMs}\u0000${row.tool}\u0000${row.service}\u0000${row.bucket}\u0000${row.errorType ?? ''}`;
+      const delta = deltas.get(key) ?? { row, calls: 0, retries: 0 };
+      delta.calls += sign;
+      if (call.retryOf !== null) delta.retries += sign;
+      deltas.set(key, delta);
+    };
+    for (const call of removed) tally(call, -1);
+    for (const call of added) tally(call, 1);
+    const changed = [...deltas.values()].filter((delta) => delta.calls !== 0 || delta.retries !== 0);
+    if (changed.length === 0) return;
+    const appender = await connection.createAppender('tool_stats');
+    for (const { row, calls, retries } of changed) {
+      appender.appendBigInt(row.minuteMs);
+      appender.appendVarchar(row.tool);
+      appender.appendVarchar(row.service);
+      appender.appendInteger(row.bucket);
+      appendText(appender, row.errorType);
+      appender.appendBigInt(BigInt(calls));
+      appender.appendBigInt(BigInt(retries));
+      appender.endRow();
+    }
+    appender.closeSync();
+    this.toolStatsRows += changed.length;
   }
 
   listTasks(query: TaskQuery): Promise<TaskPage> {
@@ -576,8 +888,34 @@ export class DuckDbStore implements SpanStore {
     });
   }
 
+  /**
+   * Per-tool summaries over a range. Counts come from the per-minute tool stats (minutes that start
+   * in the range); when the range holds few enough calls, everything is computed exactly from the
+   * calls themselves, otherwise percentiles come from the stats' latency histograms (within 1%).
+   */
   listTools({ fromMs, toMs }: TimeRange): Promise<ToolSummary[]> {
     return this.read(async (connection) => {
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT tool, service, bucket, error_type, sum(calls) AS calls, sum(retries) AS retries
+           FROM tool_stats WHERE minute_ms >= $from AND minute_ms < $to
+           GROUP BY ALL HAVING sum(calls) <> 0 OR sum(retries) <> 0`,
+          {
+            from: BigInt(Math.floor((fromMs ?? 0) / 60_000) * 60_000),
+            to: toMs === undefined ? MAX_NS : BigInt(Math.ceil(toMs)),
+          },
+        )
+      ).getRowObjectsJS();
+      const calls = rows.reduce((sum, row) => sum + Number(row.calls), 0);
+      if (calls <= this.options.exactToolStatsLimit)
+        return this.exactToolSummaries(connection, { fromMs, toMs });
+      return toolSummariesFromStats(rows);
+    });
+  }
+
+  /** Tool summaries computed from every call in the range, percentiles exact. */
+  private async exactToolSummaries(connection: DuckDBConnection, { fromMs, toMs }: TimeRange) {
+    {
       const values = {
         from: BigInt(fromMs ?? 0) * 1_000_000n,
         to: toMs === undefined ? MAX_NS : BigInt(toMs) * 1_000_000n,
@@ -617,7 +955,7 @@ export class DuckDbStore implements SpanStore {
           p99Ms: Number(row.p99),
         };
       });
-    });
+    }
   }
 
   /** Per-minute stats of one tool, aggregated from the per-call rollup (kept as long as tasks). */
@@ -651,7 +989,8 @@ export class DuckDbStore implements SpanStore {
     });
   }
 
-  recordFeedback(taskId: string, verdict: FeedbackVerdict, note: string | null): Promise<boolean> {
+  async recordFeedback(taskId: string, verdict: FeedbackVerdict, note: string | null): Promise<boolean> {
+    await this.caughtUp();
     return this.write(async (connection) => {
       const known = await connection.runAndReadAll('SELECT 1 FROM tasks WHERE task_id = $taskId LIMIT 1', {
         taskId,
@@ -677,13 +1016,40 @@ export class DuckDbStore implements SpanStore {
 
   checkpoint(): Promise<void> {
     return this.write(async (connection) => {
+      if (this.toolStatsRows > this.options.toolStatsCompactRows) await this.compactToolStats(connection);
       await connection.run('CHECKPOINT');
     });
   }
 
+  /** Folds the signed per-minute tool stat rows into one row per key. */
+  private async compactToolStats(connection: DuckDBConnection): Promise<void> {
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE tool_stats_folded AS
+           SELECT minute_ms, tool, service, bucket, error_type, sum(calls) AS calls, sum(retries) AS retries
+           FROM tool_stats GROUP BY ALL HAVING sum(calls) <> 0 OR sum(retries) <> 0`,
+      );
+      await connection.run('DELETE FROM tool_stats');
+      await connection.run('INSERT INTO tool_stats SELECT * FROM tool_stats_folded');
+      await connection.run('DROP TABLE tool_stats_folded');
+      const reader = await connection.runAndReadAll('SELECT count(*) AS n FROM tool_stats');
+      await connection.run('COMMIT');
+      this.toolStatsRows = Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     if (!this.open) return;
+    clearTimeout(this.rollupTimer);
+    this.rollupTimer = undefined;
+    // What was acknowledged is in the file either way; rolling it up now saves the next start the work.
+    await this.flushRollups().catch(() => undefined);
     this.open = false;
+    clearTimeout(this.rollupTimer);
     await this.writer.run(async () => {
       await this.writeConnection.run('CHECKPOINT').catch(() => undefined);
     });
@@ -698,11 +1064,65 @@ export class DuckDbStore implements SpanStore {
     return this.writer.run(() => operation(this.writeConnection));
   }
 
-  private read<T>(operation: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (!this.open) return Promise.reject(new Error('store is closed'));
+  private async read<T>(operation: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (!this.open) throw new Error('store is closed');
+    await this.caughtUp();
     return this.reader.run(() => operation(this.readConnection));
   }
 }
+
+/** Summaries from summed per-minute tool stat rows (tool, service, bucket, error_type, calls, retries). */
+const toolSummariesFromStats = (rows: readonly Row[]): ToolSummary[] => {
+  interface Totals {
+    services: Set<string>;
+    calls: number;
+    errors: number;
+    errorsByType: Record<string, number>;
+    retries: number;
+    histogram: Map<number, number>;
+  }
+  const byTool = new Map<string, Totals>();
+  for (const row of rows) {
+    const tool = str(row.tool);
+    let totals = byTool.get(tool);
+    if (totals === undefined) {
+      totals = {
+        services: new Set(),
+        calls: 0,
+        errors: 0,
+        errorsByType: {},
+        retries: 0,
+        histogram: new Map(),
+      };
+      byTool.set(tool, totals);
+    }
+    const calls = Number(row.calls);
+    const bucket = Number(row.bucket);
+    if (calls !== 0) totals.services.add(str(row.service));
+    totals.calls += calls;
+    totals.retries += Number(row.retries);
+    totals.histogram.set(bucket, (totals.histogram.get(bucket) ?? 0) + calls);
+    const errorType = nullableStr(row.error_type);
+    if (errorType !== null) {
+      totals.errors += calls;
+      totals.errorsByType[errorType] = (totals.errorsByType[errorType] ?? 0) + calls;
+    }
+  }
+  return [...byTool]
+    .filter(([, totals]) => totals.calls > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([tool, totals]): ToolSummary => ({
+      tool,
+      services: [...totals.services].sort(),
+      calls: totals.calls,
+      errors: totals.errors,
+      errorsByType: Object.fromEntries(Object.entries(totals.errorsByType).filter(([, count]) => count > 0)),
+      retries: totals.retries,
+      p50Ms: histogramQuantile(totals.histogram, 0.5),
+      p95Ms: histogramQuantile(totals.histogram, 0.95),
+      p99Ms: histogramQuantile(totals.histogram, 0.99),
+    }));
+};
 
 /** Tasks with their latest verdict, from the API or from an evaluator's span. */
 const TASK_SELECT = `
@@ -711,7 +1131,12 @@ const TASK_SELECT = `
   LEFT JOIN (
     SELECT task_id, arg_max(verdict, recorded_ms) AS verdict, arg_max(note, recorded_ms) AS note,
       max(recorded_ms) AS recorded_ms
-    FROM feedback GROUP BY task_id
+    FROM (
+      SELECT task_id, verdict, note, recorded_ms FROM feedback
+      UNION ALL
+      SELECT tr.task_id, sf.verdict, sf.note, sf.recorded_ms FROM span_feedback sf JOIN traces tr USING (trace_id)
+    )
+    GROUP BY task_id
   ) f ON f.task_id = t.task_id`;
 
 const taskFromRow = (row: Row): TaskSummary => ({

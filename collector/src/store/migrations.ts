@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { latencyBucketSql } from '../rollup/latency-histogram.js';
 
 export interface Migration {
   readonly version: number;
@@ -48,6 +49,34 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'spans stored per trace, so rollups never recompute a task from spans retention deleted',
     statements: ['ALTER TABLE traces ADD COLUMN span_count BIGINT DEFAULT 0'],
+  },
+  {
+    version: 3,
+    description:
+      'acknowledge after the append, roll up later; per-minute tool stats; feedback spans by trace',
+    statements: [
+      // Traces with spans appended and not yet rolled up: an ingest commit adds rows, the rollup
+      // that takes them deletes them in its own transaction, so a crash between the two loses nothing.
+      'CREATE TABLE rollup_pending (trace_id VARCHAR NOT NULL, spans BIGINT NOT NULL)',
+      // Verdicts sent as span attributes, kept by trace: the trace's task is resolved when read.
+      `CREATE TABLE span_feedback (
+        trace_id VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR, recorded_ms BIGINT NOT NULL
+      )`,
+      `INSERT INTO span_feedback
+         SELECT tr.trace_id, f.verdict, f.note, f.recorded_ms FROM feedback f JOIN traces tr USING (task_id)
+         WHERE f.source = 'span' QUALIFY row_number() OVER (PARTITION BY f.task_id, f.recorded_ms, f.verdict) = 1`,
+      "DELETE FROM feedback WHERE source = 'span'",
+      // Signed counts per minute, tool, service, latency bucket and error type: every rollup appends
+      // what it added and subtracted, compaction folds the rows, any range sums them.
+      `CREATE TABLE tool_stats (
+        minute_ms BIGINT NOT NULL, tool VARCHAR NOT NULL, service VARCHAR NOT NULL, bucket INTEGER NOT NULL,
+        error_type VARCHAR, calls BIGINT NOT NULL, retries BIGINT NOT NULL
+      )`,
+      `INSERT INTO tool_stats
+         SELECT (start_ns // 60000000000) * 60000, tool, service, ${latencyBucketSql('duration_ms')},
+           CASE WHEN outcome = 'error' THEN coalesce(error_type, 'error') END, count(*), count(retry_of)
+         FROM calls GROUP BY ALL`,
+    ],
   },
 ];
 

@@ -89,11 +89,15 @@ export interface CommitResult {
   stored: SpanRecord[];
   /** Spans in the batch that were already stored (or repeated within the batch). */
   duplicates: number;
-  /** Tasks whose rollups this commit recomputed. */
+}
+
+/** What a rollup of acknowledged spans changed, for metrics. */
+export interface RollupResult {
+  /** Tasks whose rollups were recomputed. */
   touchedTasks: TaskRollup[];
   /** Tasks that no longer exist (their traces joined an explicit task id). */
   removedTaskIds: string[];
-  /** Calls that became retries in this commit. */
+  /** Calls that became retries in this rollup. */
   newRetries: ToolCallRollup[];
 }
 
@@ -102,8 +106,10 @@ export interface CommitResult {
  * engine would implement when one machine's disk is not enough.
  */
 export interface SpanStore {
-  /** Appends the new spans and updates rollups in one transaction; resolves after COMMIT. */
+  /** Appends the new spans in one transaction and resolves after COMMIT; rollups follow shortly. */
   commit(spans: readonly SpanRecord[]): Promise<CommitResult>;
+  /** Rolls up everything committed so far; reads do this themselves first. */
+  flushRollups(): Promise<void>;
   listTasks(query: TaskQuery): Promise<TaskPage>;
   getTask(taskId: string): Promise<TaskDetail | null>;
   listTools(range: TimeRange): Promise<ToolSummary[]>;
