@@ -57,11 +57,23 @@ const sdkRoots = (): string[] => {
   });
 };
 
+const inputTypeFromExecArgv = (): 'commonjs' | 'module' | undefined => {
+  const args = process.execArgv;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    const value =
+      arg === '--input-type' ? args[index + 1] : arg?.startsWith('--input-type=') ? arg.slice(13) : undefined;
+    if (value === 'module' || value === 'commonjs') return value;
+  }
+  return undefined;
+};
+
 /** Whether the entry script is CommonJS or ESM, from how it was loaded or its extension and package type. */
 const entryModuleFormat = (): 'commonjs' | 'module' | 'unknown' => {
   if (nodeRequire.main !== undefined) return 'commonjs';
   const entry = process.argv[1];
-  if (!entry) return 'unknown';
+  // No entry file (`-e`, stdin): `--input-type` says how the code is read, when given.
+  if (!entry) return inputTypeFromExecArgv() ?? 'unknown';
   if (/\.[mc]?ts$/.test(entry)) return 'unknown';
   if (entry.endsWith('.mjs')) return 'module';
   if (entry.endsWith('.cjs')) return 'commonjs';

@@ -7,19 +7,26 @@
  * provider it only adds the instrumentation. Writes nothing to stdout: a stdio MCP server's stdout
  * is its protocol channel.
  */
-import { diag, ProxyTracerProvider, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter as OtlpGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { createRequire } from 'node:module';
+import { diag, ProxyTracerProvider, trace, type TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type * as OtlpGrpcTraceExporterModule from '@opentelemetry/exporter-trace-otlp-grpc';
+import type * as OtlpJsonTraceExporterModule from '@opentelemetry/exporter-trace-otlp-http';
+import type * as OtlpProtobufTraceExporterModule from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { envDetector, hostDetector } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { defaultResource, detectResources, envDetector, hostDetector } from '@opentelemetry/resources';
+import type * as NodeSdkModule from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { McpInstrumentation } from './instrumentation.js';
 import { RetryingSpanExporter } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
 import { TaskIdSpanProcessor } from './task-context.js';
 import type { McpInstrumentationConfig } from './types.js';
+
+// Exporters and the full Node SDK are loaded only when the configuration asks for them: each costs
+// start-up time, and the Node SDK alone loads every exporter it knows of.
+const loadModule = createRequire(__filename);
 
 const STARTED = Symbol.for('mcpscope.register.started');
 const globals = globalThis as unknown as { [STARTED]?: Promise<void> };
@@ -43,6 +50,36 @@ const hasRegisteredTracerProvider = (): boolean => {
 const exportTimeout = (env: NodeJS.ProcessEnv): { timeoutMillis?: number } =>
   env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT ? {} : { timeoutMillis: 5_000 };
 
+/** A comma-separated `OTEL_*` list, as the SDK reads it: trimmed, empty entries dropped. */
+const listFromEnv = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+
+/** `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, gRPC unless told otherwise. */
+const otlpProtocol = (env: NodeJS.ProcessEnv): string =>
+  (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || 'grpc';
+
+const OTLP_PROTOCOLS = new Set(['grpc', 'http/protobuf', 'http/json']);
+/** Propagators built here; any other name (b3, jaeger, …) is the Node SDK's to resolve. */
+const W3C_PROPAGATORS = new Set(['tracecontext', 'baggage', 'none']);
+
+/**
+ * Whether the configuration asks for more than OTLP traces with W3C propagation: another trace
+ * exporter, metrics or logs, another propagator. Only then is the full Node SDK loaded.
+ */
+const needsFullNodeSdk = (env: NodeJS.ProcessEnv): boolean => {
+  const traceExporters = listFromEnv(env.OTEL_TRACES_EXPORTER);
+  if (traceExporters.length > 0 && traceExporters.join(',') !== 'otlp') return true;
+  if (!OTLP_PROTOCOLS.has(otlpProtocol(env))) return true;
+  for (const signal of [env.OTEL_METRICS_EXPORTER, env.OTEL_LOGS_EXPORTER]) {
+    const exporters = listFromEnv(signal);
+    if (exporters.length > 0 && !exporters.includes('none')) return true;
+  }
+  return listFromEnv(env.OTEL_PROPAGATORS).some((name) => !W3C_PROPAGATORS.has(name));
+};
+
 /**
  * The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (gRPC unless told otherwise), or
  * undefined to let the Node SDK follow `OTEL_TRACES_EXPORTER` when it names another exporter.
@@ -50,20 +87,45 @@ const exportTimeout = (env: NodeJS.ProcessEnv): { timeoutMillis?: number } =>
 const traceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined => {
   const exporters = env.OTEL_TRACES_EXPORTER?.trim();
   if (exporters && exporters !== 'otlp') return undefined;
-  const protocol =
-    (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || 'grpc';
+  const protocol = otlpProtocol(env);
   switch (protocol) {
-    case 'grpc':
+    case 'grpc': {
+      const { OTLPTraceExporter } = loadModule(
+        '@opentelemetry/exporter-trace-otlp-grpc',
+      ) as typeof OtlpGrpcTraceExporterModule;
       // This exporter reports every gRPC error as final: retry what the collector could not take.
-      return new RetryingSpanExporter(new OtlpGrpcTraceExporter(exportTimeout(env)));
-    case 'http/protobuf':
-      return new OtlpProtobufTraceExporter(exportTimeout(env));
-    case 'http/json':
-      return new OtlpJsonTraceExporter(exportTimeout(env));
+      return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)));
+    }
+    case 'http/protobuf': {
+      const { OTLPTraceExporter } = loadModule(
+        '@opentelemetry/exporter-trace-otlp-proto',
+      ) as typeof OtlpProtobufTraceExporterModule;
+      return new OTLPTraceExporter(exportTimeout(env));
+    }
+    case 'http/json': {
+      const { OTLPTraceExporter } = loadModule(
+        '@opentelemetry/exporter-trace-otlp-http',
+      ) as typeof OtlpJsonTraceExporterModule;
+      return new OTLPTraceExporter(exportTimeout(env));
+    }
     default:
       diag.warn(`mcpscope: unknown OTLP protocol "${protocol}"; the Node SDK chooses the exporter`);
       return undefined;
   }
+};
+
+/**
+ * The W3C propagators `OTEL_PROPAGATORS` names, as the Node SDK builds them: undefined for the
+ * default (trace context and baggage), null for none.
+ */
+const w3cPropagatorFromEnv = (env: NodeJS.ProcessEnv): TextMapPropagator | null | undefined => {
+  const names = [...new Set(listFromEnv(env.OTEL_PROPAGATORS))];
+  if (names.length === 0) return undefined;
+  if (names.includes('none')) return null;
+  const propagators = names.map((name) =>
+    name === 'tracecontext' ? new W3CTraceContextPropagator() : new W3CBaggagePropagator(),
+  );
+  return propagators.length === 1 ? (propagators[0] ?? null) : new CompositePropagator({ propagators });
 };
 
 /**
@@ -84,7 +146,7 @@ const withoutConsoleDiagnostics = <T>(env: NodeJS.ProcessEnv, build: () => T): T
 /** Longest the process waits at exit for batched spans to reach a collector that may be down. */
 const EXIT_FLUSH_BUDGET_MS = 5_000;
 
-const flushOnExit = (sdk: NodeSDK, exporter: SpanExporter | undefined): void => {
+const flushOnExit = (sdk: { shutdown(): Promise<void> }, exporter: SpanExporter | undefined): void => {
   let flushed = false;
   let shutdown: Promise<void> | undefined;
   const stop = () => {
@@ -119,6 +181,53 @@ const flushOnExit = (sdk: NodeSDK, exporter: SpanExporter | undefined): void => 
   }
 };
 
+// No process detector: command lines can carry credentials.
+const resourceDetectors = [envDetector, hostDetector];
+
+/**
+ * OTLP traces only, the usual case: the Node tracer provider with the pieces the Node SDK would give
+ * it (resource from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES and the host, sampler and limits
+ * from OTEL_*, W3C propagation, async context), without loading what the configuration does not use.
+ */
+const startTracing = (
+  env: NodeJS.ProcessEnv,
+  instrumentation: McpInstrumentation,
+  exporter: SpanExporter,
+): { shutdown(): Promise<void> } => {
+  const provider = new NodeTracerProvider({
+    resource: defaultResource().merge(detectResources({ detectors: resourceDetectors })),
+    spanProcessors: [new TaskIdSpanProcessor(), new BatchSpanProcessor(exporter)],
+  });
+  registerInstrumentations({ instrumentations: [instrumentation] });
+  provider.register({ propagator: w3cPropagatorFromEnv(env) });
+  return provider;
+};
+
+/** Anything else the OTEL_* variables ask for (other exporters, metrics, logs, propagators): the full Node SDK. */
+const startNodeSdk = (
+  env: NodeJS.ProcessEnv,
+  instrumentation: McpInstrumentation,
+  exporter: SpanExporter | undefined,
+): { shutdown(): Promise<void> } => {
+  const { NodeSDK } = loadModule('@opentelemetry/sdk-node') as typeof NodeSdkModule;
+  const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
+  if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
+  const sdk = withoutConsoleDiagnostics(
+    env,
+    () =>
+      new NodeSDK({
+        ...(exporter ? { spanProcessors } : {}),
+        // mcpscope exports traces; metrics and logs only when the application asks for them.
+        ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+        ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+        instrumentations: [instrumentation],
+        resourceDetectors,
+      }),
+  );
+  sdk.start();
+  return sdk;
+};
+
 const start = (): Promise<void> => {
   const env = process.env;
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return Promise.resolve();
@@ -133,22 +242,10 @@ const start = (): Promise<void> => {
       return instrumentation.ready;
     }
     const exporter = traceExporterFromEnv(env);
-    const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
-    if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
-    const sdk = withoutConsoleDiagnostics(
-      env,
-      () =>
-        new NodeSDK({
-          ...(exporter ? { spanProcessors } : {}),
-          // mcpscope exports traces; metrics and logs only when the application asks for them.
-          ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
-          ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
-          instrumentations: [instrumentation],
-          // No process detector: command lines can carry credentials.
-          resourceDetectors: [envDetector, hostDetector],
-        }),
-    );
-    sdk.start();
+    const sdk =
+      exporter && !needsFullNodeSdk(env)
+        ? startTracing(env, instrumentation, exporter)
+        : startNodeSdk(env, instrumentation, exporter);
     flushOnExit(sdk, exporter);
   } catch (error) {
     diag.error('mcpscope: could not start OpenTelemetry; the application runs uninstrumented', error);
