@@ -1,7 +1,8 @@
 /**
  * OTLP protobuf requests of 100 task-shaped spans, made unique per send without re-encoding: the
  * templates are encoded once, and each send stamps a fresh 32-bit generation into the first bytes
- * of every trace and span id (parents included), so no span is ever a duplicate of another.
+ * of every trace and span id (parents included), and its hex form into every task id, so no span is
+ * ever a duplicate of another and every task is a new one (as agents' tasks are).
  * Re-encoding per send would spend the load generator's CPU, which the collector shares.
  */
 import { encodeTraceRequest } from '../../../collector/src/otlp/index.js';
@@ -14,6 +15,8 @@ export interface PayloadTemplate {
   bytes: Buffer;
   /** Offsets of every id occurrence in `bytes`; each is followed by at least 4 bytes of that id. */
   idOffsets: Uint32Array;
+  /** Offsets of the hex digits of every task id (`task-` + 12 hex) in `bytes`. */
+  taskIdOffsets: Uint32Array;
   spanCount: number;
 }
 
@@ -32,7 +35,20 @@ export const buildTemplate = (spans: readonly SpanRecord[]): PayloadTemplate => 
   }
   const offsets = new Set<number>();
   for (const id of ids) for (const at of occurrences(bytes, Buffer.from(id, 'hex'))) offsets.add(at);
-  return { bytes, idOffsets: Uint32Array.from([...offsets].sort((a, b) => a - b)), spanCount: spans.length };
+  const taskIds = new Set<string>();
+  for (const span of spans) {
+    const taskId = span.attributes['mcpscope.task.id'];
+    if (typeof taskId === 'string') taskIds.add(taskId);
+  }
+  const taskOffsets: number[] = [];
+  for (const taskId of taskIds)
+    for (const at of occurrences(bytes, Buffer.from(taskId, 'ascii'))) taskOffsets.push(at + 'task-'.length);
+  return {
+    bytes,
+    idOffsets: Uint32Array.from([...offsets].sort((a, b) => a - b)),
+    taskIdOffsets: Uint32Array.from(taskOffsets),
+    spanCount: spans.length,
+  };
 };
 
 /** `count` templates of 100 spans (10 tasks each), timestamps within the last hour. */
@@ -69,6 +85,8 @@ export class PayloadSource {
     this.generation = (this.generation + 1) >>> 0;
     const body = Buffer.from(template.bytes);
     for (const offset of template.idOffsets) body.writeUInt32BE(this.generation, offset);
+    const generationHex = this.generation.toString(16).padStart(8, '0');
+    for (const offset of template.taskIdOffsets) body.write(generationHex, offset, 'ascii');
     return { body, spanCount: template.spanCount };
   }
 }

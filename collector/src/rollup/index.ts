@@ -4,4 +4,4 @@ export { isTask, rollUpTask, taskIdOfTrace, TASK_OUTCOMES } from './task-rollup.
 export type { CallOutcome, TaskOutcome, TaskRollup, ToolCallRollup } from './task-rollup.js';
 export { minuteOf, MINUTE_NS } from './tool-minutes.js';
 export type { ToolMinuteRollup } from './tool-minutes.js';
-export { histogramQuantile, latencyBucket, latencyBucketSql } from './latency-histogram.js';
+export { bucketValue, latencyBucket, latencyBucketSql } from './latency-histogram.js';

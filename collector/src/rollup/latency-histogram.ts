@@ -18,25 +18,3 @@ export const latencyBucketSql = (column: string): string =>
 /** The value a bucket stands for: the point with the same relative distance to both its bounds. */
 export const bucketValue = (bucket: number): number =>
   bucket <= 0 ? 0 : (2 * LATENCY_MIN_MS * LATENCY_GAMMA ** bucket) / (LATENCY_GAMMA + 1);
-
-/**
- * Percentile `q` of the durations a histogram counts, interpolated between neighbouring order
- * statistics the way `quantile_cont` does on exact values.
- */
-export const histogramQuantile = (counts: ReadonlyMap<number, number>, q: number): number => {
-  const buckets = [...counts].filter(([, count]) => count > 0).sort(([a], [b]) => a - b);
-  const total = buckets.reduce((sum, [, count]) => sum + count, 0);
-  if (total === 0) return 0;
-  const position = (total - 1) * q;
-  const lower = Math.floor(position);
-  const valueAt = (rank: number): number => {
-    let seen = 0;
-    for (const [bucket, count] of buckets) {
-      seen += count;
-      if (rank < seen) return bucketValue(bucket);
-    }
-    return bucketValue(buckets.at(-1)?.[0] ?? 0);
-  };
-  const low = valueAt(lower);
-  return lower === position ? low : low + (position - lower) * (valueAt(lower + 1) - low);
-};

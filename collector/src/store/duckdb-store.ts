@@ -4,7 +4,7 @@ import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { SpanRecord } from '../model/span.js';
 import {
-  histogramQuantile,
+  bucketValue,
   latencyBucket,
   rollUpTask,
   MINUTE_NS,
@@ -66,6 +66,7 @@ interface PendingTrace {
 }
 
 const ROLLUP_RETRY_MS = 1_000;
+const HOUR_NS = 3_600_000_000_000n;
 
 type Row = Record<string, unknown>;
 
@@ -164,14 +165,6 @@ const appendCount = (appender: DuckDBAppender, value: number | null) =>
 const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner));
 
-interface ToolStatRow {
-  minuteMs: bigint;
-  tool: string;
-  service: string;
-  bucket: number;
-  errorType: string | null;
-}
-
 interface TraceRow {
   traceId: string;
   taskId: string;
@@ -255,7 +248,9 @@ export class DuckDbStore implements SpanStore {
       this.pending.set(str(row.trace_id), { count });
       this.pendingSpans += count;
     }
-    const stats = await this.writeConnection.runAndReadAll('SELECT count(*) AS n FROM tool_stats');
+    const stats = await this.writeConnection.runAndReadAll(
+      'SELECT (SELECT count(*) FROM tool_stats) + (SELECT count(*) FROM tool_latency) AS n',
+    );
     this.toolStatsRows = Number(stats.getRowObjectsJS()[0]?.n ?? 0);
     if (this.pending.size > 0) await this.flushRollups();
   }
@@ -765,44 +760,72 @@ export class DuckDbStore implements SpanStore {
     appender.closeSync();
   }
 
-  /** Appends what calls added to and removed from the per-minute tool stats. */
+  /** Appends what calls added to and removed from the per-minute tool stats and hourly latencies. */
   private async appendToolStats(
     connection: DuckDBConnection,
     added: readonly ToolCallRollup[],
     removed: readonly ToolCallRollup[],
   ) {
-    const deltas = new Map<string, { row: ToolStatRow; calls: number; retries: number }>();
+    const counts = new Map<
+      string,
+      { row: readonly [bigint, string, string, string | null]; calls: number; retries: number }
+    >();
+    const latencies = new Map<string, { row: readonly [bigint, string, number]; calls: number }>();
     const tally = (call: ToolCallRollup, sign: 1 | -1) => {
-      const row: ToolStatRow = {
-        minuteMs: BigInt(minuteOf(call.startNs)),
-        tool: call.tool,
-        service: call.service,
-        bucket: latencyBucket(call.durationMs),
-        errorType: call.outcome === 'error' ? (call.errorType ?? 'error') : null,
+      const minuteMs = BigInt(minuteOf(call.startNs));
+      const errorType = call.outcome === 'error' ? (call.errorType ?? 'error') : null;
+      const countKey = `${minuteMs}\u0000${call.tool}\u0000${call.service}\u0000${errorType ?? ''}`;
+      const count = counts.get(countKey) ?? {
+        row: [minuteMs, call.tool, call.service, errorType] as const,
+        calls: 0,
+        retries: 0,
       };
-      const key = `${row.minuteMs}\u0000${row.tool}\u0000${row.service}\u0000${row.bucket}\u0000${row.errorType ?? ''}`;
-      const delta = deltas.get(key) ?? { row, calls: 0, retries: 0 };
-      delta.calls += sign;
-      if (call.retryOf !== null) delta.retries += sign;
-      deltas.set(key, delta);
+      count.calls += sign;
+      if (call.retryOf !== null) count.retries += sign;
+      counts.set(countKey, count);
+      const hourMs = (call.startNs / HOUR_NS) * 3_600_000n;
+      const bucket = latencyBucket(call.durationMs);
+      const latencyKey = `${hourMs}\u0000${call.tool}\u0000${bucket}`;
+      const latency = latencies.get(latencyKey) ?? { row: [hourMs, call.tool, bucket] as const, calls: 0 };
+      latency.calls += sign;
+      latencies.set(latencyKey, latency);
     };
     for (const call of removed) tally(call, -1);
     for (const call of added) tally(call, 1);
-    const changed = [...deltas.values()].filter((delta) => delta.calls !== 0 || delta.retries !== 0);
-    if (changed.length === 0) return;
-    const appender = await connection.createAppender('tool_stats');
-    for (const { row, calls, retries } of changed) {
-      appender.appendBigInt(row.minuteMs);
-      appender.appendVarchar(row.tool);
-      appender.appendVarchar(row.service);
-      appender.appendInteger(row.bucket);
-      appendText(appender, row.errorType);
-      appender.appendBigInt(BigInt(calls));
-      appender.appendBigInt(BigInt(retries));
-      appender.endRow();
+    const changedCounts = [...counts.values()].filter((count) => count.calls !== 0 || count.retries !== 0);
+    const changedLatencies = [...latencies.values()].filter((latency) => latency.calls !== 0);
+    if (changedCounts.length > 0) {
+      const appender = await connection.createAppender('tool_stats');
+      for (const {
+        row: [minuteMs, tool, service, errorType],
+        calls,
+        retries,
+      } of changedCounts) {
+        appender.appendBigInt(minuteMs);
+        appender.appendVarchar(tool);
+        appender.appendVarchar(service);
+        appendText(appender, errorType);
+        appender.appendBigInt(BigInt(calls));
+        appender.appendBigInt(BigInt(retries));
+        appender.endRow();
+      }
+      appender.closeSync();
     }
-    appender.closeSync();
-    this.toolStatsRows += changed.length;
+    if (changedLatencies.length > 0) {
+      const appender = await connection.createAppender('tool_latency');
+      for (const {
+        row: [hourMs, tool, bucket],
+        calls,
+      } of changedLatencies) {
+        appender.appendBigInt(hourMs);
+        appender.appendVarchar(tool);
+        appender.appendInteger(bucket);
+        appender.appendBigInt(BigInt(calls));
+        appender.endRow();
+      }
+      appender.closeSync();
+    }
+    this.toolStatsRows += changedCounts.length + changedLatencies.length;
   }
 
   listTasks(query: TaskQuery): Promise<TaskPage> {
@@ -889,27 +912,51 @@ export class DuckDbStore implements SpanStore {
   }
 
   /**
-   * Per-tool summaries over a range. Counts come from the per-minute tool stats (minutes that start
-   * in the range); when the range holds few enough calls, everything is computed exactly from the
-   * calls themselves, otherwise percentiles come from the stats' latency histograms (within 1%).
+   * Per-tool summaries over a range. When the range holds few enough calls, everything is computed
+   * exactly from the calls themselves; otherwise counts come from the per-minute tool stats (minutes
+   * that start in the range) and percentiles from the hourly latency histograms of the hours the
+   * range touches (each within 1% of the exact percentile over those hours).
    */
   listTools({ fromMs, toMs }: TimeRange): Promise<ToolSummary[]> {
     return this.read(async (connection) => {
-      const rows = (
+      const range = {
+        from: BigInt(Math.floor((fromMs ?? 0) / 60_000) * 60_000),
+        to: toMs === undefined ? MAX_NS : BigInt(Math.ceil(toMs)),
+      };
+      const counts = (
         await connection.runAndReadAll(
-          `SELECT tool, service, bucket, error_type, sum(calls) AS calls, sum(retries) AS retries
+          `SELECT tool, service, error_type, sum(calls) AS calls, sum(retries) AS retries
            FROM tool_stats WHERE minute_ms >= $from AND minute_ms < $to
            GROUP BY ALL HAVING sum(calls) <> 0 OR sum(retries) <> 0`,
-          {
-            from: BigInt(Math.floor((fromMs ?? 0) / 60_000) * 60_000),
-            to: toMs === undefined ? MAX_NS : BigInt(Math.ceil(toMs)),
-          },
+          range,
         )
       ).getRowObjectsJS();
-      const calls = rows.reduce((sum, row) => sum + Number(row.calls), 0);
+      const calls = counts.reduce((sum, row) => sum + Number(row.calls), 0);
       if (calls <= this.options.exactToolStatsLimit)
         return this.exactToolSummaries(connection, { fromMs, toMs });
-      return toolSummariesFromStats(rows);
+      // For each tool and percentile, the buckets holding the two order statistics to interpolate.
+      const rank = (q: number, next: 0 | 1) => `floor((total - 1) * ${q}) + ${next}`;
+      const ranks = QUANTILES.flatMap((q) =>
+        ([0, 1] as const).map(
+          (next) =>
+            `min(bucket) FILTER (WHERE upto > least(${rank(q, next)}, total - 1)) AS b_${q * 100}_${next}`,
+        ),
+      );
+      const buckets = (
+        await connection.runAndReadAll(
+          `WITH hist AS (
+             SELECT tool, bucket, sum(calls) AS n FROM tool_latency
+             WHERE hour_ms > $from - 3600000 AND hour_ms < $to GROUP BY ALL HAVING sum(calls) > 0
+           ), cumulative AS (
+             SELECT tool, bucket, sum(n) OVER (PARTITION BY tool ORDER BY bucket) AS upto,
+               sum(n) OVER (PARTITION BY tool) AS total
+             FROM hist
+           )
+           SELECT tool, any_value(total) AS total, ${ranks.join(', ')} FROM cumulative GROUP BY tool`,
+          range,
+        )
+      ).getRowObjectsJS();
+      return toolSummariesFromStats(counts, buckets);
     });
   }
 
@@ -1021,19 +1068,28 @@ export class DuckDbStore implements SpanStore {
     });
   }
 
-  /** Folds the signed per-minute tool stat rows into one row per key. */
+  /** Folds the signed tool stat and latency rows into one row per key. */
   private async compactToolStats(connection: DuckDBConnection): Promise<void> {
+    const fold = async (table: string, keys: string, sums: string, keep: string) => {
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE folded AS SELECT ${keys}, ${sums} FROM ${table} GROUP BY ALL HAVING ${keep}`,
+      );
+      await connection.run(`DELETE FROM ${table}`);
+      await connection.run(`INSERT INTO ${table} BY NAME SELECT * FROM folded`);
+      await connection.run('DROP TABLE folded');
+    };
     await connection.run('BEGIN TRANSACTION');
     try {
-      await connection.run(
-        `CREATE OR REPLACE TEMP TABLE tool_stats_folded AS
-           SELECT minute_ms, tool, service, bucket, error_type, sum(calls) AS calls, sum(retries) AS retries
-           FROM tool_stats GROUP BY ALL HAVING sum(calls) <> 0 OR sum(retries) <> 0`,
+      await fold(
+        'tool_stats',
+        'minute_ms, tool, service, error_type',
+        'sum(calls) AS calls, sum(retries) AS retries',
+        'sum(calls) <> 0 OR sum(retries) <> 0',
       );
-      await connection.run('DELETE FROM tool_stats');
-      await connection.run('INSERT INTO tool_stats SELECT * FROM tool_stats_folded');
-      await connection.run('DROP TABLE tool_stats_folded');
-      const reader = await connection.runAndReadAll('SELECT count(*) AS n FROM tool_stats');
+      await fold('tool_latency', 'hour_ms, tool, bucket', 'sum(calls) AS calls', 'sum(calls) <> 0');
+      const reader = await connection.runAndReadAll(
+        'SELECT (SELECT count(*) FROM tool_stats) + (SELECT count(*) FROM tool_latency) AS n',
+      );
       await connection.run('COMMIT');
       this.toolStatsRows = Number(reader.getRowObjectsJS()[0]?.n ?? 0);
     } catch (error) {
@@ -1071,56 +1127,63 @@ export class DuckDbStore implements SpanStore {
   }
 }
 
-/** Summaries from summed per-minute tool stat rows (tool, service, bucket, error_type, calls, retries). */
-const toolSummariesFromStats = (rows: readonly Row[]): ToolSummary[] => {
-  interface Totals {
-    services: Set<string>;
-    calls: number;
-    errors: number;
-    errorsByType: Record<string, number>;
-    retries: number;
-    histogram: Map<number, number>;
-  }
-  const byTool = new Map<string, Totals>();
-  for (const row of rows) {
+const QUANTILES = [0.5, 0.95, 0.99] as const;
+
+/**
+ * Summaries from per-minute tool stats: counts by (tool, service, error type), and per tool the
+ * latency buckets of the order statistics around each percentile, interpolated as `quantile_cont`.
+ */
+const toolSummariesFromStats = (counts: readonly Row[], buckets: readonly Row[]): ToolSummary[] => {
+  const summaries = new Map<string, ToolSummary & { serviceSet: Set<string> }>();
+  for (const row of counts) {
     const tool = str(row.tool);
-    let totals = byTool.get(tool);
-    if (totals === undefined) {
-      totals = {
-        services: new Set(),
+    let summary = summaries.get(tool);
+    if (summary === undefined) {
+      summary = {
+        tool,
+        services: [],
+        serviceSet: new Set(),
         calls: 0,
         errors: 0,
         errorsByType: {},
         retries: 0,
-        histogram: new Map(),
+        p50Ms: 0,
+        p95Ms: 0,
+        p99Ms: 0,
       };
-      byTool.set(tool, totals);
+      summaries.set(tool, summary);
     }
     const calls = Number(row.calls);
-    const bucket = Number(row.bucket);
-    if (calls !== 0) totals.services.add(str(row.service));
-    totals.calls += calls;
-    totals.retries += Number(row.retries);
-    totals.histogram.set(bucket, (totals.histogram.get(bucket) ?? 0) + calls);
+    if (calls !== 0) summary.serviceSet.add(str(row.service));
+    summary.calls += calls;
+    summary.retries += Number(row.retries);
     const errorType = nullableStr(row.error_type);
-    if (errorType !== null) {
-      totals.errors += calls;
-      totals.errorsByType[errorType] = (totals.errorsByType[errorType] ?? 0) + calls;
+    if (errorType !== null && calls !== 0) {
+      summary.errors += calls;
+      summary.errorsByType[errorType] = (summary.errorsByType[errorType] ?? 0) + calls;
     }
   }
-  return [...byTool]
-    .filter(([, totals]) => totals.calls > 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([tool, totals]): ToolSummary => ({
-      tool,
-      services: [...totals.services].sort(),
-      calls: totals.calls,
-      errors: totals.errors,
-      errorsByType: Object.fromEntries(Object.entries(totals.errorsByType).filter(([, count]) => count > 0)),
-      retries: totals.retries,
-      p50Ms: histogramQuantile(totals.histogram, 0.5),
-      p95Ms: histogramQuantile(totals.histogram, 0.95),
-      p99Ms: histogramQuantile(totals.histogram, 0.99),
+  for (const row of buckets) {
+    const summary = summaries.get(str(row.tool));
+    if (summary === undefined) continue;
+    const total = Number(row.total);
+    const percentile = (q: number): number => {
+      const position = (total - 1) * q;
+      const low = bucketValue(Number(row[`b_${q * 100}_0`]));
+      const high = bucketValue(Number(row[`b_${q * 100}_1`]));
+      return low + (position - Math.floor(position)) * (high - low);
+    };
+    summary.p50Ms = percentile(0.5);
+    summary.p95Ms = percentile(0.95);
+    summary.p99Ms = percentile(0.99);
+  }
+  return [...summaries.values()]
+    .filter((summary) => summary.calls > 0)
+    .sort((a, b) => (a.tool < b.tool ? -1 : a.tool > b.tool ? 1 : 0))
+    .map(({ serviceSet, ...summary }) => ({
+      ...summary,
+      services: [...serviceSet].sort(),
+      errorsByType: Object.fromEntries(Object.entries(summary.errorsByType).filter(([, count]) => count > 0)),
     }));
 };
 

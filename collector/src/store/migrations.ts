@@ -66,15 +66,22 @@ export const MIGRATIONS: readonly Migration[] = [
          SELECT tr.trace_id, f.verdict, f.note, f.recorded_ms FROM feedback f JOIN traces tr USING (task_id)
          WHERE f.source = 'span' QUALIFY row_number() OVER (PARTITION BY f.task_id, f.recorded_ms, f.verdict) = 1`,
       "DELETE FROM feedback WHERE source = 'span'",
-      // Signed counts per minute, tool, service, latency bucket and error type: every rollup appends
-      // what it added and subtracted, compaction folds the rows, any range sums them.
+      // Signed counts per minute, tool, service and error type, and latency histograms per hour and
+      // tool: every rollup appends what it added and subtracted, compaction folds the rows, and any
+      // range sums them (percentiles at hour resolution).
       `CREATE TABLE tool_stats (
-        minute_ms BIGINT NOT NULL, tool VARCHAR NOT NULL, service VARCHAR NOT NULL, bucket INTEGER NOT NULL,
-        error_type VARCHAR, calls BIGINT NOT NULL, retries BIGINT NOT NULL
+        minute_ms BIGINT NOT NULL, tool VARCHAR NOT NULL, service VARCHAR NOT NULL, error_type VARCHAR,
+        calls BIGINT NOT NULL, retries BIGINT NOT NULL
+      )`,
+      `CREATE TABLE tool_latency (
+        hour_ms BIGINT NOT NULL, tool VARCHAR NOT NULL, bucket INTEGER NOT NULL, calls BIGINT NOT NULL
       )`,
       `INSERT INTO tool_stats
-         SELECT (start_ns // 60000000000) * 60000, tool, service, ${latencyBucketSql('duration_ms')},
+         SELECT (start_ns // 60000000000) * 60000, tool, service,
            CASE WHEN outcome = 'error' THEN coalesce(error_type, 'error') END, count(*), count(retry_of)
+         FROM calls GROUP BY ALL`,
+      `INSERT INTO tool_latency
+         SELECT (start_ns // 3600000000000) * 3600000, tool, ${latencyBucketSql('duration_ms')}, count(*)
          FROM calls GROUP BY ALL`,
     ],
   },
