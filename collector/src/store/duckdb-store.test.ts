@@ -59,7 +59,11 @@ describe('DuckDB store crash between acknowledgement and rollup', () => {
       import { DuckDbStore } from './src/store/index.ts';
       import { workloadBatches } from './src/pipeline/test-support/workload.ts';
       const store = await DuckDbStore.open({ path: process.argv[1], rollupIntervalMs: 3_600_000 });
-      for (const batch of workloadBatches()) await store.commit(batch);
+      const [first, ...rest] = workloadBatches();
+      // The first batch rolled up, the later ones (late spans of its traces among them) only acknowledged.
+      await store.commit(first);
+      await store.flushRollups();
+      for (const batch of rest) await store.commit(batch);
       process.kill(process.pid, 'SIGKILL');`;
     const child = await run(
       process.execPath,
@@ -78,6 +82,41 @@ describe('DuckDB store crash between acknowledgement and rollup', () => {
       const redelivery = await reopened.commit(workloadBatches()[0]!);
       expect(redelivery.stored).toHaveLength(0);
       expect(await reopened.listTasks({ limit: 100 })).toEqual(truth);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
+describe('DuckDB store crash after a trace was rolled up as plumbing only', () => {
+  it('makes the trace a task at the next start when a tool call came later, outside its first bounds', async () => {
+    const opened = await openTempStore();
+    cleanup = opened.cleanup;
+    await opened.store.close();
+    const script = `
+      import { DuckDbStore } from './src/store/index.ts';
+      import { makeSpan, toolCallSpan } from './src/pipeline/test-support/spans.ts';
+      const store = await DuckDbStore.open({ path: process.argv[1], rollupIntervalMs: 3_600_000 });
+      // A tools/list alone is plumbing: no task yet.
+      await store.commit([makeSpan({ trace: 'p', span: 'list', kind: 'client', startMs: 0, durationMs: 2,
+        service: 'agent', attributes: { 'mcp.method.name': 'tools/list' } })]);
+      await store.flushRollups();
+      await store.commit([toolCallSpan({ trace: 'p', span: 'call', kind: 'client', startMs: 60_000,
+        durationMs: 5, service: 'agent', tool: 'plan_changes' })]);
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = await run(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script, opened.path],
+      {
+        cwd: new URL('../../', import.meta.url).pathname,
+      },
+    ).catch((error: { signal?: string }) => error);
+    expect((child as { signal?: string }).signal).toBe('SIGKILL');
+
+    const reopened = await DuckDbStore.open({ path: opened.path });
+    try {
+      const { tasks } = await reopened.listTasks({ limit: 10 });
+      expect(tasks.map((task) => [task.toolCalls, task.services])).toEqual([[1, ['agent']]]);
     } finally {
       await reopened.close();
     }

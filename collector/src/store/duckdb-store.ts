@@ -421,14 +421,17 @@ export class DuckDbStore implements SpanStore {
     const batchTraceIds = [...pending.keys()];
     const knownTraces = await this.loadTraces(connection, 'trace_id', batchTraceIds);
     const knownById = new Map(knownTraces.map((trace) => [trace.traceId, trace]));
-    // Pending spans are in the file too; merged by key with the ones kept in memory.
-    const recovered = batchTraceIds.filter(
-      (traceId) => !knownById.has(traceId) && pending.get(traceId)?.facts === undefined,
-    );
+    // Pending spans are in the file too. Traces found pending at start-up have no facts in memory:
+    // all their spans are read, wherever in time the new ones fall. The others read what is
+    // within their known bounds and merge, by key, what is kept in memory.
+    const recovered = new Set(batchTraceIds.filter((traceId) => pending.get(traceId)?.facts === undefined));
     const factsByKey = new Map<string, SpanFacts>();
     for (const facts of [
-      ...(await this.loadFacts(connection, knownTraces)),
-      ...(await this.loadFactsOfTraces(connection, recovered)),
+      ...(await this.loadFacts(
+        connection,
+        knownTraces.filter((trace) => !recovered.has(trace.traceId)),
+      )),
+      ...(await this.loadFactsOfTraces(connection, [...recovered])),
     ])
       factsByKey.set(spanKey(facts.traceId, facts.spanId), facts);
     for (const entry of pending.values())
