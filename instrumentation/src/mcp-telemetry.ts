@@ -34,11 +34,12 @@ import {
 } from './error-classification.js';
 import { createRedactor, type Redactor } from './redaction/index.js';
 import {
-  methodAttributes,
+  addMethodAttributes,
+  addTransportAttributes,
   requestTarget,
   spanName,
-  transportAttributes,
   type McpMessage,
+  type RequestTarget,
 } from './request-attributes.js';
 import type { McpInstrumentationConfig, McpRequestInfo } from './types.js';
 
@@ -71,15 +72,17 @@ const protocolVersions = new WeakMap<object, string>();
 const taskIdFrom = (ctx: Context): string | undefined =>
   propagation.getBaggage(ctx)?.getEntry(BAGGAGE_MCPSCOPE_TASK_ID)?.value;
 
+const RESULT_TEXT_FIELDS = ['text', 'data', 'blob'] as const;
+
 /** Size in characters of what a tool result carries, and its content types; never the content itself. */
-const summariseToolResult = (result: { content?: unknown }): Attributes => {
-  if (!Array.isArray(result.content)) return {};
+const recordToolResult = (span: Span, result: { content?: unknown }): void => {
+  if (!Array.isArray(result.content)) return;
   let size = 0;
-  const types = new Set<string>();
+  const types: string[] = [];
   for (const item of result.content as Array<Record<string, unknown>>) {
     if (item === null || typeof item !== 'object') continue;
-    if (typeof item.type === 'string') types.add(item.type);
-    for (const field of ['text', 'data', 'blob'] as const) {
+    if (typeof item.type === 'string' && !types.includes(item.type)) types.push(item.type);
+    for (const field of RESULT_TEXT_FIELDS) {
       const value = item[field];
       if (typeof value === 'string') size += value.length;
     }
@@ -87,7 +90,8 @@ const summariseToolResult = (result: { content?: unknown }): Attributes => {
     if (resource && typeof resource.text === 'string') size += resource.text.length;
     if (resource && typeof resource.blob === 'string') size += resource.blob.length;
   }
-  return { [ATTR_MCPSCOPE_RESULT_SIZE]: size, [ATTR_MCPSCOPE_RESULT_CONTENT_TYPES]: [...types].sort() };
+  span.setAttribute(ATTR_MCPSCOPE_RESULT_SIZE, size);
+  span.setAttribute(ATTR_MCPSCOPE_RESULT_CONTENT_TYPES, types.length > 1 ? types.sort() : types);
 };
 
 /**
@@ -99,6 +103,7 @@ export class McpTelemetry {
   private readonly argumentsFingerprint: (args: unknown) => string;
   private readonly captureArguments: boolean;
   private readonly maxArgumentsLength: number;
+  private readonly redactUri: (uri: string) => string;
 
   constructor(
     private readonly tracer: () => Tracer,
@@ -110,6 +115,7 @@ export class McpTelemetry {
     );
     this.captureArguments = (config.captureArguments ?? 'redacted') !== 'off';
     this.maxArgumentsLength = config.maxArgumentsLength ?? DEFAULT_MAX_ARGUMENTS_LENGTH;
+    this.redactUri = (uri) => this.redactor.redactString(uri).value;
   }
 
   get notificationsEnabled(): boolean {
@@ -156,16 +162,12 @@ export class McpTelemetry {
       );
       spanContext = trace.setSpan(parent, span);
       outgoing = this.withTraceContext(request, spanContext);
-      this.runRequestHook(span, {
-        direction: 'client',
-        method: request.method,
-        target: target.tool ?? target.prompt,
-      });
+      if (this.config.requestHook) this.runRequestHook(span, 'client', request.method, target);
     } catch (error) {
       diag.error('mcpscope: could not start a client span', error);
       return send(request);
     }
-    const pending = context.with(spanContext, () => send(outgoing));
+    const pending = context.with(spanContext, send, undefined, outgoing);
     // The SDK numbers the request synchronously inside request(): the id just taken is one below the counter.
     const requestId = protocol._requestMessageId;
     if (hasId && typeof requestId === 'number')
@@ -197,9 +199,8 @@ export class McpTelemetry {
         const ambient = context.active();
         const parent = this.parentFromMeta(request, ambient);
         const target = requestTarget(request);
-        const links: Link[] = [];
-        const ambientSpan = trace.getSpan(ambient);
-        if (parent !== ambient && ambientSpan) links.push({ context: ambientSpan.spanContext() });
+        const ambientSpan = parent === ambient ? undefined : trace.getSpan(ambient);
+        const links: Link[] | undefined = ambientSpan ? [{ context: ambientSpan.spanContext() }] : undefined;
         const attributes = this.startAttributes(protocol, request, target, 'server', parent);
         if (request.id !== undefined && request.id !== null)
           attributes[ATTR_JSONRPC_REQUEST_ID] = String(request.id);
@@ -210,18 +211,14 @@ export class McpTelemetry {
           parent,
         );
         spanContext = trace.setSpan(parent, span);
-        this.runRequestHook(span, {
-          direction: 'server',
-          method: request.method,
-          target: target.tool ?? target.prompt,
-        });
+        if (this.config.requestHook) this.runRequestHook(span, 'server', request.method, target);
       } catch (error) {
         diag.error('mcpscope: could not start a server span', error);
         return handler.call(thisArg, request, extra);
       }
       let outcome: unknown;
       try {
-        outcome = context.with(spanContext, () => handler.call(thisArg, request, extra));
+        outcome = context.with(spanContext, handler, thisArg, request, extra);
       } catch (error) {
         this.endWithError(span, classifyHandlerError(error));
         throw error;
@@ -281,14 +278,13 @@ export class McpTelemetry {
   private startAttributes(
     protocol: ProtocolLike,
     message: McpMessage,
-    target: ReturnType<typeof requestTarget>,
+    target: RequestTarget,
     direction: 'client' | 'server',
     parent: Context,
   ): Attributes {
-    const attributes: Attributes = {
-      ...methodAttributes(message.method, target, (uri) => this.redactor.redactString(uri).value),
-      ...transportAttributes(protocol.transport, direction, protocolVersions.get(protocol)),
-    };
+    const attributes: Attributes = {};
+    addMethodAttributes(attributes, message.method, target, this.redactUri);
+    addTransportAttributes(attributes, protocol.transport, direction, protocolVersions.get(protocol));
     const taskId = taskIdFrom(parent);
     if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
     if (message.method === 'tools/call') this.addArguments(attributes, message.params?.arguments);
@@ -326,7 +322,7 @@ export class McpTelemetry {
         protocolVersions.set(protocol, value.protocolVersion);
       }
       if (method === 'tools/call') {
-        span.setAttributes(summariseToolResult(value));
+        recordToolResult(span, value);
         if (value.isError === true) {
           // The result text is the tool's business and may hold anything: it never becomes the status.
           span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_TOOL_ERROR);
@@ -358,11 +354,16 @@ export class McpTelemetry {
     }
   }
 
-  private runRequestHook(span: Span, info: McpRequestInfo): void {
+  private runRequestHook(
+    span: Span,
+    direction: McpRequestInfo['direction'],
+    method: string,
+    target: RequestTarget,
+  ): void {
     const hook = this.config.requestHook;
     if (!hook) return;
     try {
-      hook(span, info);
+      hook(span, { direction, method, target: target.tool ?? target.prompt });
     } catch (error) {
       diag.error('mcpscope: requestHook threw', error);
     }

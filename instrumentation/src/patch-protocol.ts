@@ -82,28 +82,27 @@ export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
 
   proto.request = function request(this: ProtocolInternals, ...args: unknown[]) {
     const telemetry = activeTelemetry();
-    const [message, ...rest] = args as [McpMessage, ...unknown[]];
+    const message = args[0] as McpMessage | undefined;
     if (!telemetry || !message || typeof message.method !== 'string') {
       return original.request.apply(this, args as never[]);
     }
-    return telemetry.traceRequest(
-      this,
-      message,
-      (outgoing) => original.request.apply(this, [outgoing, ...rest] as never[]) as Promise<unknown>,
-    );
+    // `args` is this call's own array: the outgoing copy of the message takes the first place.
+    return telemetry.traceRequest(this, message, (outgoing) => {
+      args[0] = outgoing;
+      return original.request.apply(this, args as never[]) as Promise<unknown>;
+    });
   } as Method;
 
   proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {
     const telemetry = activeTelemetry();
-    const [message, ...rest] = args as [McpMessage, ...unknown[]];
+    const message = args[0] as McpMessage | undefined;
     if (!telemetry?.notificationsEnabled || !message || typeof message.method !== 'string') {
       return original.notification.apply(this, args as never[]);
     }
-    return telemetry.traceNotification(
-      this,
-      message,
-      (outgoing) => original.notification.apply(this, [outgoing, ...rest] as never[]) as Promise<void>,
-    );
+    return telemetry.traceNotification(this, message, (outgoing) => {
+      args[0] = outgoing;
+      return original.notification.apply(this, args as never[]) as Promise<void>;
+    });
   } as Method;
 
   proto._onrequest = function _onrequest(this: ProtocolInternals, ...args: unknown[]) {
@@ -114,7 +113,8 @@ export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
         const handlers = this._requestHandlers;
         const handler = handlers?.get(request.method);
         if (handler && handlers) {
-          handlers.set(request.method, wrapHandlerOnce(this, handler));
+          const wrapped = wrapHandlerOnce(this, handler);
+          if (wrapped !== handler) handlers.set(request.method, wrapped);
         } else if (this.fallbackRequestHandler) {
           this.fallbackRequestHandler = wrapHandlerOnce(this, this.fallbackRequestHandler);
         } else {

@@ -63,36 +63,60 @@ export const spanName = (method: string, target: RequestTarget): string => {
   return name === undefined ? method : `${method} ${name}`;
 };
 
-export const methodAttributes = (
+/** Method and target attributes, written into `attributes`. */
+export const addMethodAttributes = (
+  attributes: Attributes,
   method: string,
   target: RequestTarget,
   redactUri: (uri: string) => string,
-) => {
-  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: method };
+): void => {
+  attributes[ATTR_MCP_METHOD_NAME] = method;
   if (target.tool !== undefined) {
     attributes[ATTR_GEN_AI_TOOL_NAME] = target.tool;
     attributes[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION_EXECUTE_TOOL;
   }
   if (target.prompt !== undefined) attributes[ATTR_GEN_AI_PROMPT_NAME] = target.prompt;
   if (target.resourceUri !== undefined) attributes[ATTR_MCP_RESOURCE_URI] = redactUri(target.resourceUri);
-  return attributes;
 };
 
-const transportKind = (transport: TransportLike): 'pipe' | 'http' | undefined => {
-  const name = transport.constructor?.name ?? '';
+type TransportKind = 'pipe' | 'http';
+
+const transportKindFromClassName = (name: string): TransportKind | undefined => {
   if (/stdio/i.test(name)) return 'pipe';
-  if (/http|sse|websocket/i.test(name) || transport._url instanceof URL) return 'http';
+  if (/http|sse|websocket/i.test(name)) return 'http';
   return undefined;
 };
 
-/** Session, protocol and network attributes read from the transport the protocol object is connected to. */
-export const transportAttributes = (
+/** What a transport class's name says, per class: the name does not change between requests. */
+const kindByTransportClass = new WeakMap<object, TransportKind | undefined>();
+
+const transportKind = (transport: TransportLike): TransportKind | undefined => {
+  const transportClass = transport.constructor;
+  let kind: TransportKind | undefined;
+  if (typeof transportClass === 'function') {
+    if (kindByTransportClass.has(transportClass)) {
+      kind = kindByTransportClass.get(transportClass);
+    } else {
+      kind = transportKindFromClassName(transportClass.name ?? '');
+      kindByTransportClass.set(transportClass, kind);
+    }
+  } else {
+    kind = transportKindFromClassName(transportClass?.name ?? '');
+  }
+  return kind ?? (transport._url instanceof URL ? 'http' : undefined);
+};
+
+/**
+ * Session, protocol and network attributes read from the transport the protocol object is connected
+ * to, written into `attributes`.
+ */
+export const addTransportAttributes = (
+  attributes: Attributes,
   transport: unknown,
   direction: 'client' | 'server',
   knownProtocolVersion: string | undefined,
-): Attributes => {
-  const attributes: Attributes = {};
-  if (transport === null || typeof transport !== 'object') return attributes;
+): void => {
+  if (transport === null || typeof transport !== 'object') return;
   const t = transport as TransportLike;
   if (typeof t.sessionId === 'string' && t.sessionId !== '') attributes[ATTR_MCP_SESSION_ID] = t.sessionId;
   const version =
@@ -111,5 +135,4 @@ export const transportAttributes = (
       attributes[ATTR_SERVER_PORT] = port;
     }
   }
-  return attributes;
 };
