@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 
 /** Why the one-pass writer hands a value over to the general path. */
 const UNSUPPORTED = Symbol('unsupported');
@@ -114,7 +114,10 @@ export const canonicalJson = (value: unknown): string => {
 
 /** A keyed fingerprint of raw arguments: equal arguments give equal fingerprints, values stay unknown. */
 export const createArgumentsFingerprinter = (key: string | undefined) => {
-  const secret = key !== undefined && key !== '' ? Buffer.from(key, 'utf8') : randomBytes(32);
+  // A key object, made once: each HMAC then starts from it rather than from a copy of the bytes.
+  const secret = createSecretKey(
+    key !== undefined && key !== '' ? Buffer.from(key, 'utf8') : randomBytes(32),
+  );
   return function argumentsFingerprint(args: unknown): string {
     return createHmac('sha256', secret)
       .update(canonicalJson(args ?? {}))
