@@ -166,7 +166,8 @@ export class CollectorMetrics implements IngestObserver {
     this.histogram('commitDuration').observe(commitSeconds);
     this.counter('spansCommitted').inc(result.stored.length);
     if (result.duplicates > 0) this.counter('duplicateSpans').inc(result.duplicates);
-    for (const span of result.stored) this.observeSpan(span, spanFacts(span));
+    for (const [index, span] of result.stored.entries())
+      this.observeSpan(span, result.facts[index] ?? spanFacts(span));
   }
 
   /** Task and retry metrics from what a rollup recomputed. */

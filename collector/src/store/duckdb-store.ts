@@ -162,6 +162,8 @@ const appendText = (appender: DuckDBAppender, value: string | null) =>
 const appendCount = (appender: DuckDBAppender, value: number | null) =>
   value === null ? appender.appendNull() : appender.appendBigInt(BigInt(value));
 
+/** Attribute maps hold no bigint (int64 past 2^53 is decoded as a string): the replacer-free fast path. */
+const attributesText = (attributes: object): string => JSON.stringify(attributes);
 const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner));
 
@@ -287,7 +289,7 @@ export class DuckDbStore implements SpanStore {
       return !storedKeys.has(spanKey(span.traceId, span.spanId));
     });
     const duplicates = spans.length - stored.length;
-    if (stored.length === 0) return { stored, duplicates };
+    if (stored.length === 0) return { stored, facts: [], duplicates };
 
     const newFacts = stored.map(spanFacts);
     const factsByTrace = groupByTrace(newFacts);
@@ -326,7 +328,7 @@ export class DuckDbStore implements SpanStore {
     }
     this.pendingSpans += stored.length;
     this.scheduleRollup();
-    return { stored, duplicates };
+    return { stored, facts: newFacts, duplicates };
   }
 
   private scheduleRollup() {
@@ -565,7 +567,7 @@ export class DuckDbStore implements SpanStore {
     const resources = new Map<object, string>();
     const resourceText = (resource: object): string => {
       let text = resources.get(resource);
-      if (text === undefined) resources.set(resource, (text = jsonText(resource)));
+      if (text === undefined) resources.set(resource, (text = attributesText(resource)));
       return text;
     };
     for (const [index, span] of spans.entries()) {
@@ -583,7 +585,7 @@ export class DuckDbStore implements SpanStore {
       appender.appendVarchar(span.statusMessage);
       appender.appendVarchar(span.serviceName);
       appender.appendVarchar(span.scopeName);
-      appender.appendVarchar(jsonText(span.attributes));
+      appender.appendVarchar(attributesText(span.attributes));
       appender.appendVarchar(resourceText(span.resourceAttributes));
       appender.appendVarchar(span.events.length === 0 ? '[]' : jsonText(span.events));
       appender.appendVarchar(span.links.length === 0 ? '[]' : jsonText(span.links));

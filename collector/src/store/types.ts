@@ -1,6 +1,7 @@
 import type { SpanRecord } from '../model/span.js';
 import type {
   FeedbackVerdict,
+  SpanFacts,
   TaskOutcome,
   TaskRollup,
   ToolCallRollup,
@@ -87,6 +88,8 @@ export interface TaskPage {
 export interface CommitResult {
   /** Spans newly stored by this commit. */
   stored: SpanRecord[];
+  /** What the rollups read of each stored span, in the same order. */
+  facts: SpanFacts[];
   /** Spans in the batch that were already stored (or repeated within the batch). */
   duplicates: number;
 }
