@@ -239,6 +239,26 @@ describe('rollups over a workload with known truth', () => {
     }
   });
 
+  it('counts redeliveries once while rollups run beside the ingest commits', async () => {
+    for (const batch of workloadBatches()) await queue.accept(batch);
+    const expected = { tasks: await store.listTasks({ limit: 100 }), tools: await store.listTools({}) };
+    // Rolls up after every commit, so redeliveries land while the rollup holding their spans runs.
+    const busy = await openTempStore({ rollupIntervalMs: 0, rollupBatchSpans: 1 });
+    try {
+      const batches = workloadBatches();
+      await Promise.all(batches.flatMap((batch) => [busy.store.commit(batch), busy.store.commit(batch)]));
+      for (const span of batches.flat()) {
+        const rolling = busy.store.flushRollups();
+        expect((await busy.store.commit([span])).stored).toHaveLength(0);
+        await rolling;
+      }
+      expect(await busy.store.listTasks({ limit: 100 })).toEqual(expected.tasks);
+      expect(await busy.store.listTools({})).toEqual(expected.tools);
+    } finally {
+      await busy.cleanup();
+    }
+  });
+
   it('records feedback through the API and shows the latest verdict on the task', async () => {
     for (const batch of workloadBatches()) await queue.accept(batch);
     const api = apiRoutes({ store });

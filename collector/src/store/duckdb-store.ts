@@ -183,11 +183,19 @@ interface TraceRow {
  * Reads first wait for the rollup of everything acknowledged before them.
  */
 export class DuckDbStore implements SpanStore {
+  /** Ingest commits, retention, feedback and checkpoints, one at a time on their connection. */
   private readonly writer = new SerialQueue();
+  /** Rollups, one at a time on their own connection, beside ingest commits (MVCC keeps them apart). */
+  private readonly roller = new SerialQueue();
   private readonly reader = new SerialQueue();
   private open = true;
   private pending = new Map<string, PendingTrace>();
   private pendingSpans = 0;
+  /** The highest ingest commit number whose traces are in `pending`. */
+  private pendingSeq = 0n;
+  private nextSeq = 1n;
+  /** What the running rollup took: its spans count as stored until its commit is visible. */
+  private rollingUp: ReadonlyMap<string, PendingTrace> | undefined;
   private rollupTimer: NodeJS.Timeout | undefined;
   private rollupRunning: Promise<void> | undefined;
   private toolStatsRows = 0;
@@ -195,6 +203,7 @@ export class DuckDbStore implements SpanStore {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writeConnection: DuckDBConnection,
+    private readonly rollupConnection: DuckDBConnection,
     private readonly readConnection: DuckDBConnection,
     private readonly options: Required<
       Pick<
@@ -227,8 +236,9 @@ export class DuckDbStore implements SpanStore {
     });
     const writeConnection = await instance.connect();
     await migrate(writeConnection);
+    const rollupConnection = await instance.connect();
     const readConnection = await instance.connect();
-    const store = new DuckDbStore(instance, writeConnection, readConnection, {
+    const store = new DuckDbStore(instance, writeConnection, rollupConnection, readConnection, {
       rollupIntervalMs,
       rollupBatchSpans,
       exactToolStatsLimit,
@@ -243,13 +253,16 @@ export class DuckDbStore implements SpanStore {
   /** Traces acknowledged before a crash and never rolled up: roll them up before anything else. */
   private async recoverPending(): Promise<void> {
     const reader = await this.writeConnection.runAndReadAll(
-      'SELECT trace_id, sum(spans) AS spans FROM rollup_pending GROUP BY trace_id',
+      'SELECT trace_id, sum(spans) AS spans, max(seq) AS seq FROM rollup_pending GROUP BY trace_id',
     );
     for (const row of reader.getRowObjectsJS()) {
       const count = Number(row.spans);
       this.pending.set(str(row.trace_id), { count });
       this.pendingSpans += count;
+      const seq = big(row.seq);
+      if (seq > this.pendingSeq) this.pendingSeq = seq;
     }
+    this.nextSeq = this.pendingSeq + 1n;
     const stats = await this.writeConnection.runAndReadAll(
       'SELECT (SELECT count(*) FROM tool_stats) + (SELECT count(*) FROM tool_latency) AS n',
     );
@@ -279,13 +292,18 @@ export class DuckDbStore implements SpanStore {
   ): Promise<CommitResult> {
     const unique = new Map<string, SpanRecord>();
     for (const span of spans) unique.set(spanKey(span.traceId, span.spanId), span);
+    // Taken before reading the file: a rollup that commits meanwhile is either seen in the file or
+    // still holds these maps.
+    const pendingNow = this.pending;
+    const rollingUp = this.rollingUp;
     const batchTraceIds = [...new Set([...unique.values()].map((span) => span.traceId))];
     const storedKeys = await this.loadSpanKeys(
       connection,
       await this.loadTraces(connection, 'trace_id', batchTraceIds),
     );
     const stored = [...unique.values()].filter((span) => {
-      if (this.pending.get(span.traceId)?.spanIds?.has(span.spanId) === true) return false;
+      if (pendingNow.get(span.traceId)?.spanIds?.has(span.spanId) === true) return false;
+      if (rollingUp?.get(span.traceId)?.spanIds?.has(span.spanId) === true) return false;
       return !storedKeys.has(spanKey(span.traceId, span.spanId));
     });
     const duplicates = spans.length - stored.length;
@@ -293,6 +311,7 @@ export class DuckDbStore implements SpanStore {
 
     const newFacts = stored.map(spanFacts);
     const factsByTrace = groupByTrace(newFacts);
+    const seq = this.nextSeq++;
     await connection.run('BEGIN TRANSACTION');
     try {
       await this.appendSpans(connection, stored, newFacts);
@@ -300,6 +319,7 @@ export class DuckDbStore implements SpanStore {
       for (const [traceId, facts] of factsByTrace) {
         pendingAppender.appendVarchar(traceId);
         pendingAppender.appendBigInt(BigInt(facts.length));
+        pendingAppender.appendBigInt(seq);
         pendingAppender.endRow();
       }
       pendingAppender.closeSync();
@@ -327,6 +347,7 @@ export class DuckDbStore implements SpanStore {
       }
     }
     this.pendingSpans += stored.length;
+    this.pendingSeq = seq;
     this.scheduleRollup();
     return { stored, facts: newFacts, duplicates };
   }
@@ -352,8 +373,8 @@ export class DuckDbStore implements SpanStore {
     const next = running
       .catch(() => undefined)
       .then(async () => {
-        if (this.pending.size === 0) return;
-        await this.write((connection) => this.rollUpPending(connection));
+        if (this.pending.size === 0 || !this.open) return;
+        await this.roller.run(() => this.rollUpPending(this.rollupConnection));
       });
     const tracked: Promise<void> = next.finally(() => {
       if (this.rollupRunning === tracked) this.rollupRunning = undefined;
@@ -373,13 +394,17 @@ export class DuckDbStore implements SpanStore {
     this.rollupTimer = undefined;
     const pending = this.pending;
     const pendingSpans = this.pendingSpans;
+    const throughSeq = this.pendingSeq;
     if (pending.size === 0) return;
     this.pending = new Map();
     this.pendingSpans = 0;
+    this.rollingUp = pending;
     let result: RollupResult;
     try {
-      result = await this.rollUpTraces(connection, pending);
+      result = await this.rollUpTraces(connection, pending, throughSeq);
+      this.rollingUp = undefined;
     } catch (error) {
+      this.rollingUp = undefined;
       // Put the traces back (spans committed since stay merged in) and try again a little later.
       for (const [traceId, entry] of this.pending) {
         const earlier = pending.get(traceId);
@@ -419,6 +444,8 @@ export class DuckDbStore implements SpanStore {
   private async rollUpTraces(
     connection: DuckDBConnection,
     pending: ReadonlyMap<string, PendingTrace>,
+    /** The last ingest commit whose marks this rollup clears; later ones stay for the next. */
+    throughSeq: bigint,
   ): Promise<RollupResult> {
     const batchTraceIds = [...pending.keys()];
     const knownTraces = await this.loadTraces(connection, 'trace_id', batchTraceIds);
@@ -486,7 +513,7 @@ export class DuckDbStore implements SpanStore {
         knownTraces.map((trace) => trace.taskId),
         incompleteTraceIds,
       );
-      await connection.run('DELETE FROM rollup_pending');
+      await connection.run('DELETE FROM rollup_pending WHERE seq <= $seq', { seq: throughSeq });
       await connection.run('COMMIT');
       return result;
     } catch (error) {
@@ -1066,7 +1093,12 @@ export class DuckDbStore implements SpanStore {
     });
   }
 
+  /** Runs between rollups: a checkpoint refuses to run beside another connection's write transaction. */
   checkpoint(): Promise<void> {
+    return this.roller.run(() => this.checkpointNow());
+  }
+
+  private checkpointNow(): Promise<void> {
     return this.write(async (connection) => {
       if (this.toolStatsRows > this.options.toolStatsCompactRows) await this.compactToolStats(connection);
       await connection.run('CHECKPOINT');
@@ -1111,11 +1143,14 @@ export class DuckDbStore implements SpanStore {
     await this.flushRollups().catch(() => undefined);
     this.open = false;
     clearTimeout(this.rollupTimer);
-    await this.writer.run(async () => {
-      await this.writeConnection.run('CHECKPOINT').catch(() => undefined);
-    });
+    await this.roller.run(() =>
+      this.writer.run(async () => {
+        await this.writeConnection.run('CHECKPOINT').catch(() => undefined);
+      }),
+    );
     await this.reader.run(async () => undefined);
     this.readConnection.closeSync();
+    this.rollupConnection.closeSync();
     this.writeConnection.closeSync();
     this.instance.closeSync();
   }

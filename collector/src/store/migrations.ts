@@ -55,9 +55,10 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       'acknowledge after the append, roll up later; per-minute tool stats; feedback spans by trace',
     statements: [
-      // Traces with spans appended and not yet rolled up: an ingest commit adds rows, the rollup
-      // that takes them deletes them in its own transaction, so a crash between the two loses nothing.
-      'CREATE TABLE rollup_pending (trace_id VARCHAR NOT NULL, spans BIGINT NOT NULL)',
+      // Traces with spans appended and not yet rolled up: an ingest commit adds rows (numbered by
+      // commit), the rollup that takes them deletes them in its own transaction, so a crash between
+      // the two loses nothing.
+      'CREATE TABLE rollup_pending (trace_id VARCHAR NOT NULL, spans BIGINT NOT NULL, seq BIGINT NOT NULL)',
       // Verdicts sent as span attributes, kept by trace: the trace's task is resolved when read.
       `CREATE TABLE span_feedback (
         trace_id VARCHAR NOT NULL, verdict VARCHAR NOT NULL, note VARCHAR, recorded_ms BIGINT NOT NULL
