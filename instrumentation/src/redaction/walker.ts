@@ -9,6 +9,16 @@ import {
   startsWithMarker,
 } from './markers.js';
 import {
+  admits,
+  ANY_ASSIGNMENT_PREFILTER,
+  BUILT_IN_ASSIGNMENT_PREFILTER,
+  compilePrefilter,
+  emptyFacts,
+  gatherFacts,
+  VALUE_RULE_PREFILTERS,
+  type CompiledPrefilter,
+} from './prefilter.js';
+import {
   ASSIGNED_VALUE,
   ASSIGNMENT_NAME,
   BUILT_IN_ASSIGNMENT_NAME,
@@ -30,6 +40,13 @@ interface ValueDetector {
   ruleFor: (secret: string, match: RegExpExecArray) => string | undefined;
   /** How many leading characters of `secret` to replace, when not all of them. */
   measure?: (secret: string) => number;
+  /** A necessary condition for `pattern` to match; undefined for user rules, which always run. */
+  prefilter: CompiledPrefilter | undefined;
+}
+
+interface Scanner {
+  scan: (text: string, pass: Pass) => string;
+  prefilter: CompiledPrefilter | undefined;
 }
 
 /** State of one call: what was replaced, how many values were visited, which objects enclose us. */
@@ -44,6 +61,9 @@ interface Pass {
 
 const KEY_SCAN_LIMIT = 1024;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
+/** Short strings found clean are remembered: keys, enum-like values and ids repeat from call to call. */
+const CLEAN_CACHE_SIZE = 4096;
+const CLEAN_CACHE_MAX_LENGTH = 128;
 /** How far back a cut may move to avoid leaving the head of a token (possibly a secret) behind. */
 const CUT_BACKOFF_LIMIT = 512;
 const TOKEN_CHARACTER = /[A-Za-z0-9_+/=.~-]/;
@@ -108,9 +128,13 @@ const readEntry = (entries: Record<string, unknown>, key: string): unknown => {
   }
 };
 
-const defineEntry = (target: Record<string, unknown>, key: string, value: unknown): void => {
-  // defineProperty rather than assignment, so a `__proto__` key stays a plain entry.
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+const setEntry = (target: Record<string, unknown>, key: string, value: unknown): void => {
+  // Assignment to `__proto__` would set the prototype: define it, so it stays a plain entry.
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
 };
 
 const uniqueKey = (target: Record<string, unknown>, key: string): string => {
@@ -118,6 +142,14 @@ const uniqueKey = (target: Record<string, unknown>, key: string): string => {
   let suffix = 2;
   while (Object.prototype.hasOwnProperty.call(target, `${key}#${suffix}`)) suffix++;
   return `${key}#${suffix}`;
+};
+
+/** The prefilter of a built-in value rule; a rule without one always runs. */
+const prefilterFor = (name: string): CompiledPrefilter | undefined => {
+  const prefilter = Object.prototype.hasOwnProperty.call(VALUE_RULE_PREFILTERS, name)
+    ? VALUE_RULE_PREFILTERS[name]
+    : undefined;
+  return prefilter === undefined ? undefined : compilePrefilter(prefilter);
 };
 
 const tally = (pass: Pass, rule: string): void => {
@@ -158,7 +190,7 @@ export const createRedactor = ({
     return found ?? undefined;
   };
 
-  const valueDetector = (rule: BuiltInRule & { value: RegExp }): ValueDetector => {
+  const valueDetector = (rule: BuiltInRule & { value: RegExp }, builtIn: boolean): ValueDetector => {
     const name = ruleName(rule.name);
     const { accept, measure } = rule;
     return {
@@ -166,6 +198,7 @@ export const createRedactor = ({
       pattern: withFlags(rule.value, /\(\?<secret>/.test(rule.value.source) ? 'gd' : 'g', 'y'),
       ruleFor: (secret) => (accept === undefined || accept(secret) ? name : undefined),
       ...(measure === undefined ? {} : { measure }),
+      prefilter: builtIn ? prefilterFor(rule.name) : undefined,
     };
   };
   const hasValue = (rule: RedactionRule): rule is BuiltInRule & { value: RegExp } => rule.value !== undefined;
@@ -228,18 +261,58 @@ export const createRedactor = ({
     return replaced ? output + text.slice(copiedUpTo) : text;
   };
 
-  const patternScanner =
-    (detector: ValueDetector) =>
-    (text: string, pass: Pass): string =>
-      replaceMatches(text, detector, pass);
-  const scanners: ReadonlyArray<(text: string, pass: Pass) => string> = [
-    ...BUILT_IN_RULES.filter(hasValue).map(valueDetector).map(patternScanner),
-    replaceAssignments,
-    ...rules.filter(hasValue).map(valueDetector).map(patternScanner),
+  const patternScanner = (detector: ValueDetector): Scanner => ({
+    scan: (text, pass) => replaceMatches(text, detector, pass),
+    prefilter: detector.prefilter,
+  });
+  const scanners: readonly Scanner[] = [
+    ...BUILT_IN_RULES.filter(hasValue)
+      .map((rule) => valueDetector(rule, true))
+      .map(patternScanner),
+    {
+      scan: replaceAssignments,
+      prefilter: compilePrefilter(userKeyRules ? ANY_ASSIGNMENT_PREFILTER : BUILT_IN_ASSIGNMENT_PREFILTER),
+    },
+    ...rules
+      .filter(hasValue)
+      .map((rule) => valueDetector(rule, false))
+      .map(patternScanner),
   ];
 
-  const scanText = (text: string, pass: Pass): string =>
-    scanners.reduce((current, scanner) => scanner(current, pass), text);
+  // Scratch space for what is known of the text being scanned; scans never nest.
+  const facts = emptyFacts();
+
+  /** Every scanner in order, each over the previous one's output, skipping those whose prefilter rules them out. */
+  const cleanTexts = new Set<string>();
+
+  const scanText = (text: string, pass: Pass): string => {
+    const cacheable = text.length <= CLEAN_CACHE_MAX_LENGTH;
+    if (cacheable && cleanTexts.has(text)) return text;
+    const countBefore = pass.count;
+    let current = text;
+    let measured = false;
+    for (const { scan, prefilter } of scanners) {
+      if (prefilter !== undefined) {
+        if (!measured) {
+          gatherFacts(current, facts);
+          measured = true;
+        }
+        if (!admits(prefilter, facts)) continue;
+      }
+      const scanned = scan(current, pass);
+      if (scanned !== current) {
+        // A replacement changes the text later scanners see: measure it again.
+        current = scanned;
+        measured = false;
+      }
+    }
+    // Nothing replaced means the text came back as it went in; scanning it again would too.
+    if (cacheable && pass.count === countBefore) {
+      if (cleanTexts.size >= CLEAN_CACHE_SIZE) cleanTexts.clear();
+      cleanTexts.add(text);
+    }
+    return current;
+  };
 
   /** Strings: cut to the length budget, structurally redacted when they hold JSON, then scanned. */
   const redactText = (text: string, depth: number, pass: Pass, parseJson: boolean): string => {
@@ -340,21 +413,25 @@ export const createRedactor = ({
     pass: Pass,
   ): Record<string, unknown> => {
     const output: Record<string, unknown> = {};
+    // Input keys are distinct: only once one was renamed can a later one collide with an earlier entry.
+    let renamed = false;
     for (const key of Object.keys(entries)) {
       if (pass.nodes >= maxNodes) {
         pass.changed = true;
-        defineEntry(output, uniqueKey(output, MAX_NODES_MARKER), MAX_NODES_MARKER);
+        setEntry(output, uniqueKey(output, MAX_NODES_MARKER), MAX_NODES_MARKER);
         break;
       }
       const child = readEntry(entries, key);
-      const outputKey = uniqueKey(output, redactText(key, depth, pass, false));
+      const redactedKey = redactText(key, depth, pass, false);
+      if (redactedKey !== key) renamed = true;
+      const outputKey = renamed ? uniqueKey(output, redactedKey) : redactedKey;
       const rule = classifyKey(key);
       if (rule !== undefined && holdsSecret(child)) {
         pass.nodes++;
         tally(pass, rule);
-        defineEntry(output, outputKey, redactionMarker(rule));
+        setEntry(output, outputKey, redactionMarker(rule));
       } else {
-        defineEntry(output, outputKey, redactNode(child, depth + 1, pass));
+        setEntry(output, outputKey, redactNode(child, depth + 1, pass));
       }
     }
     return output;
