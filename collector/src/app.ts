@@ -66,7 +66,7 @@ export const startCollector = async (
     path: config.dbPath,
     threads: config.duckdbThreads,
     memoryLimit: config.duckdbMemoryLimit,
-    onRolledUp: (result) => metrics.rolledUp(result),
+    onRolledUp: (result, seconds) => metrics.rolledUp(result, seconds),
     onRollupFailed: (error) =>
       logger.error('rollup failed; its spans are stored and the rollup is retried', {
         error: errorKind(error),
@@ -142,9 +142,8 @@ export const startCollector = async (
     );
   });
   app.get('/metrics', async (c) => {
-    // Task metrics follow the rollups: bring them up to what was acknowledged, as the API does.
-    await store.flushRollups().catch(() => undefined);
     countForwarded();
+    metrics.rollupPending(store.pendingRollupSpans);
     metrics.queueDepth(queue.depth);
     return c.body(await metrics.exposition(), 200, { 'content-type': metrics.contentType });
   });

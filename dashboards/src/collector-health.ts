@@ -181,6 +181,29 @@ export const collectorHealthDashboard = (config: DashboardsConfig): DashboardJso
         datasource,
       ),
     )
+    .withPanel(
+      timeseriesPanel(
+        {
+          id: 12,
+          title: 'Rollup lag',
+          description:
+            'Spans acknowledged whose tasks are not rolled up yet, and the p95 time of one rollup; both stay low when rollups keep up with ingest.',
+          unit: 'short',
+          width: 24,
+          queries: [
+            {
+              expr: `max by (instance) (${selector(METRICS.rollupPending, '', collector)})`,
+              legend: 'pending spans {{instance}}',
+            },
+            {
+              expr: histogramQuantile(0.95, METRICS.rollupDuration, [], collector),
+              legend: 'rollup p95 (s)',
+            },
+          ],
+        },
+        datasource,
+      ),
+    )
     .withRow(row(102, 'Safety and forwarding'))
     .withPanel(
       timeseriesPanel(

@@ -166,6 +166,7 @@ describe('dashboards', () => {
         '6 Rejections by reason',
         '7 Queue depth',
         '8 Commit latency',
+        '12 Rollup lag',
         '102 Safety and forwarding',
         '9 Redactions by rule',
         '10 Spans dropped by reason',

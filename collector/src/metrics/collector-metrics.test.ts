@@ -33,7 +33,7 @@ const labelNames = (line: string) =>
 const setup = async (options: ConstructorParameters<typeof CollectorMetrics>[0] = {}) => {
   let clock = 1_000_000;
   const metrics = new CollectorMetrics({ ...options, now: () => clock });
-  const opened = await openTempStore({ onRolledUp: (result) => metrics.rolledUp(result) });
+  const opened = await openTempStore({ onRolledUp: (result, seconds) => metrics.rolledUp(result, seconds) });
   cleanup = opened.cleanup;
   const queue = new IngestQueue({
     store: opened.store,

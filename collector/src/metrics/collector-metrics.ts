@@ -144,6 +144,9 @@ export class CollectorMetrics implements IngestObserver {
     }
   }
 
+  rollupPending(spans: number): void {
+    this.gauge('rollupPending').set(spans);
+  }
   queueDepth(depth: number): void {
     this.gauge('queueDepth').set(depth);
   }
@@ -171,7 +174,8 @@ export class CollectorMetrics implements IngestObserver {
   }
 
   /** Task and retry metrics from what a rollup recomputed. */
-  rolledUp(result: RollupResult): void {
+  rolledUp(result: RollupResult, seconds: number): void {
+    this.histogram('rollupDuration').observe(seconds);
     for (const call of result.newRetries) {
       this.counter('toolCallRetries').inc({
         service_name: call.service,

@@ -173,6 +173,19 @@ export const METRICS = {
     labels: [],
     buckets: COMMIT_DURATION_BUCKETS,
   }),
+  rollupPending: define({
+    name: 'mcpscope_collector_rollup_pending_spans',
+    type: 'gauge',
+    help: 'Spans committed and acknowledged whose tasks are not rolled up yet.',
+    labels: [],
+  }),
+  rollupDuration: define({
+    name: 'mcpscope_collector_rollup_duration_seconds',
+    type: 'histogram',
+    help: 'Time to roll up the tasks of the spans committed since the previous rollup.',
+    labels: [],
+    buckets: COMMIT_DURATION_BUCKETS,
+  }),
   redactions: define({
     name: 'mcpscope_collector_redactions_total',
     type: 'counter',

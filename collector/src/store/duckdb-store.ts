@@ -47,7 +47,7 @@ export interface DuckDbStoreOptions {
   /** Spans waiting for their rollup that start one at once. */
   rollupBatchSpans?: number;
   /** Told what every rollup changed, for metrics; must not throw. */
-  onRolledUp?: (result: RollupResult) => void;
+  onRolledUp?: (result: RollupResult, seconds: number) => void;
   /** Told when a rollup failed; its traces stay pending and the rollup is tried again. */
   onRollupFailed?: (error: unknown) => void;
   /** Above this many calls in a range, `listTools` reads per-minute stats (percentiles within 1%). */
@@ -274,6 +274,13 @@ export class DuckDbStore implements SpanStore {
     return this.open;
   }
 
+  /** Spans acknowledged whose rollup has not committed yet. */
+  get pendingRollupSpans(): number {
+    let spans = this.pendingSpans;
+    for (const entry of this.rollingUp?.values() ?? []) spans += entry.count;
+    return spans;
+  }
+
   async schemaVersions(): Promise<number[]> {
     return this.read(async (connection) => {
       const reader = await connection.runAndReadAll('SELECT version FROM schema_migrations ORDER BY version');
@@ -400,6 +407,7 @@ export class DuckDbStore implements SpanStore {
     this.pendingSpans = 0;
     this.rollingUp = pending;
     let result: RollupResult;
+    const started = process.hrtime.bigint();
     try {
       result = await this.rollUpTraces(connection, pending, throughSeq);
       this.rollingUp = undefined;
@@ -434,7 +442,7 @@ export class DuckDbStore implements SpanStore {
       throw error;
     }
     try {
-      this.options.onRolledUp?.(result);
+      this.options.onRolledUp?.(result, Number(process.hrtime.bigint() - started) / 1e9);
     } catch {
       // Metrics cannot undo a commit.
     }
