@@ -3,8 +3,8 @@
  *
  * Measures the collector's ingest capacity first (OTLP/gRPC, 16 exporters, 10 s), then sends at
  * 80% of it (or at `--rate` spans/s, skipping the measurement) for ten minutes with a paced sender,
- * sampling every 10 s the collector's RSS (from /proc), its queue depth and commit latency (from its
- * own /metrics). Writes bench/SOAK.md and prints it: the samples, and whether each figure stayed
+ * sampling every 10 s the collector's RSS (from /proc), its queue depth, commit latency, rollup lag
+ * (acknowledged spans not rolled up yet) and rollup time (from its own /metrics). Writes bench/SOAK.md and prints it: the samples, and whether each figure stayed
  * flat (the last third of the run against the first third after the first minute, within 20%).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,7 +61,15 @@ log(
 );
 
 /** Reads one unlabelled series (or the sum of a histogram) from the collector's exposition. */
-const metricValues = async (): Promise<{ queueDepth: number; commitSum: number; commitCount: number }> => {
+interface MetricValues {
+  queueDepth: number;
+  commitSum: number;
+  commitCount: number;
+  rollupPending: number;
+  rollupSum: number;
+  rollupCount: number;
+}
+const metricValues = async (): Promise<MetricValues> => {
   const text = await (await fetch(`http://127.0.0.1:${collector.info.httpPort}/metrics`)).text();
   const value = (name: string) => {
     let total = 0;
@@ -77,6 +85,9 @@ const metricValues = async (): Promise<{ queueDepth: number; commitSum: number; 
     queueDepth: value(METRICS.queueDepth.name),
     commitSum: value(`${METRICS.commitDuration.name}_sum`),
     commitCount: value(`${METRICS.commitDuration.name}_count`),
+    rollupPending: value(METRICS.rollupPending.name),
+    rollupSum: value(`${METRICS.rollupDuration.name}_sum`),
+    rollupCount: value(`${METRICS.rollupDuration.name}_count`),
   };
 };
 
@@ -120,6 +131,8 @@ interface Sample {
   rssMb: number;
   queueDepth: number;
   commitMs: number;
+  rollupPending: number;
+  rollupMs: number;
   acknowledgedPerSecond: number;
   retryable: number;
 }
@@ -131,11 +144,14 @@ while (performance.now() < endAt) {
   await new Promise((resolve) => setTimeout(resolve, sampleSeconds * 1000));
   const current = await metricValues();
   const commits = current.commitCount - previous.commitCount;
+  const rollups = current.rollupCount - previous.rollupCount;
   const sample: Sample = {
     atSeconds: Math.round((performance.now() - started) / 1000),
     rssMb: collector.rssBytes() / 2 ** 20,
     queueDepth: current.queueDepth,
     commitMs: commits > 0 ? ((current.commitSum - previous.commitSum) / commits) * 1000 : Number.NaN,
+    rollupPending: current.rollupPending,
+    rollupMs: rollups > 0 ? ((current.rollupSum - previous.rollupSum) / rollups) * 1000 : Number.NaN,
     acknowledgedPerSecond:
       ((counters.acknowledged - previousAcknowledged) * templates[0]!.spanCount) / sampleSeconds,
     retryable: counters.retryable,
@@ -145,6 +161,7 @@ while (performance.now() < endAt) {
   samples.push(sample);
   log(
     `${sample.atSeconds}s rss ${sample.rssMb.toFixed(0)} MB, queue ${sample.queueDepth}, commit ${sample.commitMs.toFixed(1)} ms, ` +
+      `rollup pending ${sample.rollupPending}, rollup ${sample.rollupMs.toFixed(1)} ms, ` +
       `${Math.round(sample.acknowledgedPerSecond)} spans/s acknowledged, in flight ${counters.inFlight}`,
   );
 }
@@ -166,6 +183,8 @@ const flat = (pick: (sample: Sample) => number, slackFraction: number, slackAbso
 const rss = flat((sample) => sample.rssMb, 0.2, 16);
 const queue = flat((sample) => sample.queueDepth, 0.2, 2000);
 const commit = flat((sample) => sample.commitMs, 0.2, 5);
+const rollupLag = flat((sample) => sample.rollupPending, 0.2, 2000);
+const rollupTime = flat((sample) => sample.rollupMs, 0.2, 5);
 
 const lines = [
   `# Soak: ${minutes} min at 80% of measured capacity`,
@@ -174,16 +193,18 @@ const lines = [
     `Capacity ${formatNumber(capacity, 0)} spans/s (${capacitySource}); soak rate ${formatNumber(targetRate, 0)} spans/s; ` +
     `${counters.acknowledged} requests acknowledged, ${counters.retryable} retryable answers, ${counters.failed} failures.`,
   '',
-  '| t (s) | RSS MB | queue depth | mean commit ms | acknowledged spans/s |',
-  '| --- | --- | --- | --- | --- |',
+  '| t (s) | RSS MB | queue depth | mean commit ms | rollup pending spans | mean rollup ms | acknowledged spans/s |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
   ...samples.map(
     (sample) =>
-      `| ${sample.atSeconds} | ${formatNumber(sample.rssMb, 0)} | ${sample.queueDepth} | ${formatNumber(sample.commitMs, 1)} | ${formatNumber(sample.acknowledgedPerSecond, 0)} |`,
+      `| ${sample.atSeconds} | ${formatNumber(sample.rssMb, 0)} | ${sample.queueDepth} | ${formatNumber(sample.commitMs, 1)} | ${sample.rollupPending} | ${formatNumber(sample.rollupMs, 1)} | ${formatNumber(sample.acknowledgedPerSecond, 0)} |`,
   ),
   '',
   `- RSS ${rss.isFlat ? 'flat' : '**grew**'}: ${formatNumber(rss.before, 0)} → ${formatNumber(rss.after, 0)} MB (first vs last third after the first minute)`,
   `- queue depth ${queue.isFlat ? 'flat' : '**grew**'}: ${formatNumber(queue.before, 0)} → ${formatNumber(queue.after, 0)}`,
   `- commit latency ${commit.isFlat ? 'flat' : '**grew**'}: ${formatNumber(commit.before, 1)} → ${formatNumber(commit.after, 1)} ms`,
+  `- rollup lag ${rollupLag.isFlat ? 'flat' : '**grew**'}: ${formatNumber(rollupLag.before, 0)} → ${formatNumber(rollupLag.after, 0)} spans pending`,
+  `- rollup time ${rollupTime.isFlat ? 'flat' : '**grew**'}: ${formatNumber(rollupTime.before, 1)} → ${formatNumber(rollupTime.after, 1)} ms`,
   '',
 ];
 const report = lines.join('\n');
