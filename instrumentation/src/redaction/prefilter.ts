@@ -12,7 +12,10 @@ const SHAPE_LIMIT = 256;
 export interface Prefilter {
   /** Shortest string the pattern can match. */
   minLength: number;
-  /** Substrings every match contains; single rare characters first make rejections cheap. */
+  /**
+   * Substrings every match contains, searched in order. A search costs about one step per occurrence
+   * of the substring's first character, so rare characters and substrings that start with one go first.
+   */
   allOf?: readonly string[];
   /** Substrings of which every match contains at least one. */
   anyOf?: readonly string[];
@@ -188,13 +191,14 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
   // `ab://` + `:` + one secret character + `@`.
   url_credentials: { minLength: 8, allOf: ['@', '://'] },
   // `https://hooks.slack.com/` + `services/` + 8.
-  slack_webhook: { minLength: 41, allOf: ['hooks.slack.com/'] },
+  slack_webhook: { minLength: 41, allOf: ['://', 'hooks.slack.com/'] },
   // A four-letter prefix + 16 of [A-Z0-9].
   aws_access_key_id: {
     minLength: 20,
     minAlnumRun: 20,
     allOf: ['A'],
-    anyOf: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AIPA', 'ANPA', 'ANVA', 'AROA'],
+    // Without the leading `A`: uppercase first letters are rare, which keeps each search short.
+    anyOf: ['KIA', 'SIA', 'BIA', 'CCA', 'GPA', 'IDA', 'IPA', 'NPA', 'NVA', 'ROA'],
   },
   // `secretaccesskey` + `:` or `=` + 40, in any case.
   aws_secret_access_key: { minLength: 56, credentialWord: true, contains: /secret_?access_?key/i },
@@ -213,13 +217,13 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
   gitlab_token: {
     minLength: 25,
     minWordRun: 25,
-    allOf: ['-'],
+    allOf: ['-', 'gl'],
     anyOf: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glsoat-', 'glcbt-'],
   },
   // `xoxb-` or `xapp-` + 10.
   slack_token: { minLength: 15, minWordRun: 15, allOf: ['-'], anyOf: ['xox', 'xapp-'] },
   // `sk_live_` + 10, or `whsec_` + 24.
-  stripe_key: { minLength: 18, minWordRun: 18, allOf: ['_'], anyOf: ['k_live_', 'k_test_', 'whsec_'] },
+  stripe_key: { minLength: 18, minWordRun: 18, allOf: ['_'], anyOf: ['_live_', '_test_', 'whsec_'] },
   // `sk-ant-` + 20 token characters.
   anthropic_api_key: { minLength: 27, minWordRun: 27, allOf: ['k-', 'sk-ant-'] },
   // `sk-` + 20 token characters.
@@ -231,32 +235,38 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
   // `AC` + 32 hex + a separator + 32 hex.
   twilio_auth_token: { minLength: 67, minAlnumRun: 34, allOf: ['AC'] },
   // `npm_` + 36 letters and digits.
-  npm_token: { minLength: 40, minAlnumRun: 36, allOf: ['m_', 'npm_'] },
+  npm_token: { minLength: 40, minAlnumRun: 36, allOf: ['_', 'pm_', 'npm_'] },
   // `pypi-` + 40 token characters.
-  pypi_token: { minLength: 45, minWordRun: 45, allOf: ['pypi-'] },
+  pypi_token: { minLength: 45, minWordRun: 45, allOf: ['-', 'ypi-', 'pypi-'] },
   // `hvs.` + 20 token characters.
-  hashicorp_vault_token: { minLength: 24, minWordRun: 20, allOf: ['.'], anyOf: ['hvs.', 'hvb.', 'hvr.'] },
+  hashicorp_vault_token: { minLength: 24, minWordRun: 20, allOf: ['.'], anyOf: ['vs.', 'vb.', 'vr.'] },
   // `hf_` + 30 letters and digits.
-  huggingface_token: { minLength: 33, minAlnumRun: 30, allOf: ['hf_'] },
+  huggingface_token: { minLength: 33, minAlnumRun: 30, allOf: ['_', 'hf_'] },
   // `dop_v1_` + 64 hex.
   digitalocean_token: { minLength: 71, minAlnumRun: 64, allOf: ['_v1_'] },
   // `shpat_` + 32 hex.
   shopify_token: {
     minLength: 38,
     minAlnumRun: 32,
-    allOf: ['_'],
+    allOf: ['_', 'hp'],
     anyOf: ['shpat_', 'shpss_', 'shpca_', 'shppa_'],
   },
   // `dapi` + 32 hex.
   databricks_token: { minLength: 36, minAlnumRun: 36, allOf: ['dapi'] },
   // `glc_` + 32, or `glsa_` + 32 + `_` + 8.
-  grafana_token: { minLength: 36, allOf: ['_'], anyOf: ['glsa_', 'glc_'] },
+  grafana_token: { minLength: 36, allOf: ['_', 'gl'], anyOf: ['glsa_', 'glc_'] },
   // `AGE-SECRET-KEY-1` + 58 of [0-9A-Z].
   age_secret_key: { minLength: 74, minAlnumRun: 58, allOf: ['AGE-SECRET-KEY-1'] },
   // `AccountKey=` / `SharedAccessKey=` / `SharedSecretValue=` + 8.
   azure_account_key: { minLength: 19, anyOf: ['Key=', 'Value='] },
   // `?sig=` + 16, in any case.
-  url_signature: { minLength: 21, allOf: ['='], credentialWord: true, contains: /sig(?:nature)?=/i },
+  url_signature: {
+    minLength: 21,
+    allOf: ['='],
+    anyOf: ['?', '&'],
+    credentialWord: true,
+    contains: /sig(?:nature)?=/i,
+  },
   // Three characters, a digit, `Q~`, 31 more.
   azure_client_secret: { minLength: 37, allOf: ['Q~'] },
   // `Token` + one space + 8.
