@@ -165,6 +165,28 @@ describe('the engine and the reference walker agree', () => {
     expectSameEverywhere(JSON.parse('{"__proto__": {"password": "hunter2"}, "a": 1}'));
   });
 
+  it('on cycles far below the top, past the depth where enclosing objects move to a set', () => {
+    const deep = createRedactor({ maxDepth: 200 });
+    const reference = createReferenceRedactor({ maxDepth: 200 });
+    const root: Record<string, unknown> = { name: 'root' };
+    let node = root;
+    const chain: Array<Record<string, unknown>> = [root];
+    for (let level = 0; level < 100; level++) {
+      const child: Record<string, unknown> = { level, token: level % 10 === 0 ? 'abc' : null };
+      node.child = child;
+      chain.push(child);
+      node = child;
+    }
+    node.toRoot = root;
+    node.toMiddle = chain[50];
+    node.toNearest = chain[90];
+    // Shared, not circular: siblings at depth 60 point to the same object.
+    const shared = { region: 'eu-west-1' };
+    Object.assign(chain[60] ?? {}, { left: shared, right: shared });
+    for (let round = 0; round < 2; round++) expectSame(deep.redactValue(root), reference.redactValue(root));
+    expect(JSON.stringify(deep.redactValue(root).value).match(/\[CIRCULAR\]/g)).toHaveLength(3);
+  });
+
   it('on the corpus, inside text and long log lines', () => {
     for (const secret of secrets) {
       expectSameEverywhere(`error calling upstream with ${secret} (retrying)`);

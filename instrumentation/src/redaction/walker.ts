@@ -56,10 +56,14 @@ interface Pass {
   nodes: number;
   /** Whether the output differs from the input anywhere (replacements or limit markers). */
   changed: boolean;
-  ancestors: Set<object>;
+  /** The enclosing objects, outermost first: searched in place while few, in a set past `SHALLOW_ANCESTORS`. */
+  ancestors: object[];
+  deepAncestors: Set<object> | undefined;
 }
 
 const KEY_SCAN_LIMIT = 1024;
+/** Nesting is shallow (maxDepth is 16 by default): a short array beats a set, and a set keeps deep walks linear. */
+const SHALLOW_ANCESTORS = 32;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
 /** Short strings found clean are remembered: keys, enum-like values and ids repeat from call to call. */
 const CLEAN_CACHE_SIZE = 4096;
@@ -150,6 +154,22 @@ const prefilterFor = (name: string): CompiledPrefilter | undefined => {
     ? VALUE_RULE_PREFILTERS[name]
     : undefined;
   return prefilter === undefined ? undefined : compilePrefilter(prefilter);
+};
+
+const encloses = (pass: Pass, value: object): boolean => {
+  const { ancestors } = pass;
+  const shallow = Math.min(ancestors.length, SHALLOW_ANCESTORS);
+  for (let index = 0; index < shallow; index++) if (ancestors[index] === value) return true;
+  return pass.deepAncestors?.has(value) ?? false;
+};
+
+const enter = (pass: Pass, value: object): void => {
+  if (pass.ancestors.push(value) > SHALLOW_ANCESTORS) (pass.deepAncestors ??= new Set()).add(value);
+};
+
+const leave = (pass: Pass): void => {
+  const value = pass.ancestors.pop();
+  if (value !== undefined && pass.ancestors.length >= SHALLOW_ANCESTORS) pass.deepAncestors?.delete(value);
 };
 
 const tally = (pass: Pass, rule: string): void => {
@@ -366,31 +386,31 @@ export const createRedactor = ({
         return value;
     }
     if (value === null) return null;
-    if (pass.ancestors.has(value)) {
+    if (encloses(pass, value)) {
       pass.changed = true;
       return CIRCULAR_MARKER;
     }
     const serialised = serialisedForm(value);
     if (serialised !== value) {
       // One level deeper, so objects whose toJSON returns fresh objects still meet maxDepth.
-      pass.ancestors.add(value);
+      enter(pass, value);
       try {
         return redactNode(serialised, depth + 1, pass);
       } finally {
-        pass.ancestors.delete(value);
+        leave(pass);
       }
     }
     if (depth >= maxDepth) {
       pass.changed = true;
       return MAX_DEPTH_MARKER;
     }
-    pass.ancestors.add(value);
+    enter(pass, value);
     try {
       return Array.isArray(value)
         ? redactArray(value, depth, pass)
         : redactObject(value as Record<string, unknown>, depth, pass);
     } finally {
-      pass.ancestors.delete(value);
+      leave(pass);
     }
   };
 
@@ -437,7 +457,14 @@ export const createRedactor = ({
     return output;
   };
 
-  const newPass = (): Pass => ({ count: 0, byRule: {}, nodes: 0, changed: false, ancestors: new Set() });
+  const newPass = (): Pass => ({
+    count: 0,
+    byRule: {},
+    nodes: 0,
+    changed: false,
+    ancestors: [],
+    deepAncestors: undefined,
+  });
   const result = <T>(value: T, pass: Pass): RedactionResult<T> => ({
     value,
     count: pass.count,
@@ -455,7 +482,7 @@ export const createRedactor = ({
     },
     redactAttributes: function redactAttributes(attributes) {
       const pass = newPass();
-      pass.ancestors.add(attributes);
+      enter(pass, attributes);
       return result(redactObject(attributes, 0, pass), pass);
     },
   };
