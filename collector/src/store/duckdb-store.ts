@@ -20,6 +20,7 @@ import {
   type ToolCallRollup,
   type ToolMinuteRollup,
 } from '../rollup/index.js';
+import { IdFilter } from './id-filter.js';
 import { migrate } from './migrations.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
@@ -199,6 +200,9 @@ export class DuckDbStore implements SpanStore {
   private rollupTimer: NodeJS.Timeout | undefined;
   private rollupRunning: Promise<void> | undefined;
   private toolStatsRows = 0;
+  /** Ids the `traces` table may hold: a new trace or task is told apart without a query. */
+  private readonly knownTraceIds = new IdFilter();
+  private readonly knownTaskIds = new IdFilter();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -250,8 +254,12 @@ export class DuckDbStore implements SpanStore {
     return store;
   }
 
-  /** Traces acknowledged before a crash and never rolled up: roll them up before anything else. */
+  /** Loads the id filters, then rolls up traces acknowledged before a crash, before anything else. */
   private async recoverPending(): Promise<void> {
+    const traces = await this.writeConnection.runAndReadAll('SELECT trace_id, task_id FROM traces');
+    const [traceIds = [], taskIds = []] = traces.getColumnsJS();
+    for (const traceId of traceIds) this.knownTraceIds.add(String(traceId));
+    for (const taskId of taskIds) this.knownTaskIds.add(String(taskId));
     const reader = await this.writeConnection.runAndReadAll(
       'SELECT trace_id, sum(spans) AS spans, max(seq) AS seq FROM rollup_pending GROUP BY trace_id',
     );
@@ -504,6 +512,12 @@ export class DuckDbStore implements SpanStore {
       if (previous !== undefined && previous.taskId !== taskId) touchedTaskIds.add(previous.taskId);
     }
 
+    // Added before the rows exist: reading the tasks' traces below must find them, and an id the
+    // filter holds in vain only costs a query.
+    for (const trace of traceRows) {
+      this.knownTraceIds.add(trace.traceId);
+      this.knownTaskIds.add(trace.taskId);
+    }
     await connection.run('BEGIN TRANSACTION');
     try {
       if (knownTraces.length > 0)
@@ -558,7 +572,13 @@ export class DuckDbStore implements SpanStore {
     return reader.getRowObjectsJS().map(factsFromRow);
   }
 
-  private async loadTraces(connection: DuckDBConnection, by: 'trace_id' | 'task_id', ids: readonly string[]) {
+  private async loadTraces(
+    connection: DuckDBConnection,
+    by: 'trace_id' | 'task_id',
+    candidates: readonly string[],
+  ) {
+    const filter = by === 'trace_id' ? this.knownTraceIds : this.knownTaskIds;
+    const ids = candidates.filter((id) => filter.mayHave(id));
     if (ids.length === 0) return [];
     const reader = await connection.runAndReadAll(
       `SELECT trace_id, task_id, min_start_ns, max_end_ns, span_count FROM traces WHERE ${by} IN (SELECT unnest($ids))`,
