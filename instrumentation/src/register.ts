@@ -151,7 +151,9 @@ const flushOnExit = (sdk: { shutdown(): Promise<void> }, exporter: SpanExporter 
   let shutdown: Promise<void> | undefined;
   const stop = () => {
     if (exporter instanceof RetryingSpanExporter) exporter.prepareForExit();
-    return (shutdown ??= Promise.race([
+    if (shutdown) return shutdown;
+    let budget: NodeJS.Timeout | undefined;
+    shutdown = Promise.race([
       sdk
         .shutdown()
         .then(() => {
@@ -159,8 +161,14 @@ const flushOnExit = (sdk: { shutdown(): Promise<void> }, exporter: SpanExporter 
         })
         .catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)),
       // Ref'd: the process lives on for the flush, at most this long.
-      new Promise<void>((resolve) => setTimeout(resolve, EXIT_FLUSH_BUDGET_MS)),
-    ]));
+      new Promise<void>((resolve) => {
+        budget = setTimeout(resolve, EXIT_FLUSH_BUDGET_MS);
+      }),
+    ]).finally(() => {
+      // Settled: the budget timer must not hold a finished process for the rest of it.
+      clearTimeout(budget);
+    });
+    return shutdown;
   };
   // The event loop emptied: flush what is batched, then let the process end even if the collector
   // never answers (process.exit keeps process.exitCode).
