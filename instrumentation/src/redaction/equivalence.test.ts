@@ -163,6 +163,14 @@ describe('the engine and the reference walker agree', () => {
     expectSameEverywhere({ [token]: 1, '[REDACTED:github_token]': 2, '[REDACTED:github_token]#2': 3 });
     expectSameEverywhere({ '[REDACTED:github_token]': 1, [token]: 2 });
     expectSameEverywhere(JSON.parse('{"__proto__": {"password": "hunter2"}, "a": 1}'));
+    // Names Object.prototype holds (`constructor` stays a string: the matcher compares it as the type).
+    expectSameEverywhere({
+      toString: 'x',
+      constructor: 'y',
+      hasOwnProperty: 1,
+      valueOf: null,
+      isPrototypeOf: { password: 'p' },
+    });
   });
 
   it('on cycles far below the top, past the depth where enclosing objects move to a set', () => {

@@ -133,8 +133,9 @@ const readEntry = (entries: Record<string, unknown>, key: string): unknown => {
 };
 
 const setEntry = (target: Record<string, unknown>, key: string, value: unknown): void => {
-  // Assignment to `__proto__` would set the prototype: define it, so it stays a plain entry.
-  if (key === '__proto__') {
+  // Names Object.prototype answers to are defined: assigning `__proto__` sets the prototype, and
+  // assigning `toString` throws where intrinsics are frozen. Every other key is a plain assignment.
+  if (key in Object.prototype) {
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   } else {
     target[key] = value;
@@ -302,9 +303,10 @@ export const createRedactor = ({
   // Scratch space for what is known of the text being scanned; scans never nest.
   const facts = emptyFacts();
 
-  /** Every scanner in order, each over the previous one's output, skipping those whose prefilter rules them out. */
+  // Short texts a scan left unchanged; only clean ones, so no secret is kept past its call.
   const cleanTexts = new Set<string>();
 
+  /** Every scanner in order, each over the previous one's output, skipping those whose prefilter rules them out. */
   const scanText = (text: string, pass: Pass): string => {
     const cacheable = text.length <= CLEAN_CACHE_MAX_LENGTH;
     if (cacheable && cleanTexts.has(text)) return text;
