@@ -65,9 +65,24 @@ const KEY_SCAN_LIMIT = 1024;
 /** Nesting is shallow (maxDepth is 16 by default): a short array beats a set, and a set keeps deep walks linear. */
 const SHALLOW_ANCESTORS = 32;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
-/** Short strings found clean are remembered: keys, enum-like values and ids repeat from call to call. */
-const CLEAN_CACHE_SIZE = 4096;
+/** Short strings found clean are remembered: keys and enum-like values repeat from call to call. */
+const CLEAN_CACHE_SLOTS = 4096;
 const CLEAN_CACHE_MAX_LENGTH = 128;
+
+/**
+ * A slot for `text` from its length and four of its characters: no pass over the string, so a
+ * string seen once (an id, a timestamp) costs next to nothing to look up and store.
+ */
+const cleanCacheSlot = (text: string): number => {
+  const { length } = text;
+  const mixed =
+    length * 31 +
+    text.charCodeAt(0) * 1013 +
+    text.charCodeAt(length >> 2) * 127 +
+    text.charCodeAt(length >> 1) * 17 +
+    text.charCodeAt(length - 1);
+  return mixed & (CLEAN_CACHE_SLOTS - 1);
+};
 /** How far back a cut may move to avoid leaving the head of a token (possibly a secret) behind. */
 const CUT_BACKOFF_LIMIT = 512;
 const TOKEN_CHARACTER = /[A-Za-z0-9_+/=.~-]/;
@@ -303,13 +318,16 @@ export const createRedactor = ({
   // Scratch space for what is known of the text being scanned; scans never nest.
   const facts = emptyFacts();
 
-  // Short texts a scan left unchanged; only clean ones, so no secret is kept past its call.
-  const cleanTexts = new Set<string>();
+  // Short texts a scan left unchanged, one per slot, the newest winning: only clean ones, so no
+  // secret is kept past its call, and a text is only ever found by being equal to the one stored.
+  const cleanTexts: Array<string | undefined> = new Array<string | undefined>(CLEAN_CACHE_SLOTS).fill(
+    undefined,
+  );
 
   /** Every scanner in order, each over the previous one's output, skipping those whose prefilter rules them out. */
   const scanText = (text: string, pass: Pass): string => {
-    const cacheable = text.length <= CLEAN_CACHE_MAX_LENGTH;
-    if (cacheable && cleanTexts.has(text)) return text;
+    const slot = text.length > 0 && text.length <= CLEAN_CACHE_MAX_LENGTH ? cleanCacheSlot(text) : -1;
+    if (slot >= 0 && cleanTexts[slot] === text) return text;
     const countBefore = pass.count;
     let current = text;
     let measured = false;
@@ -329,10 +347,7 @@ export const createRedactor = ({
       }
     }
     // Nothing replaced means the text came back as it went in; scanning it again would too.
-    if (cacheable && pass.count === countBefore) {
-      if (cleanTexts.size >= CLEAN_CACHE_SIZE) cleanTexts.clear();
-      cleanTexts.add(text);
-    }
+    if (slot >= 0 && pass.count === countBefore) cleanTexts[slot] = text;
     return current;
   };
 
