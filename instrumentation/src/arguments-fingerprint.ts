@@ -12,6 +12,22 @@ const isDigit = (code: number): boolean => code >= 48 && code <= 57;
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
 const quote = (text: string): string => (NEEDS_ESCAPING.test(text) ? JSON.stringify(text) : `"${text}"`);
 
+/** Argument names repeat from call to call (a tool's schema names them): their quoted form is kept. */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_LIMIT = 4096;
+const QUOTED_KEY_MAX_LENGTH = 64;
+const quoteKey = (key: string): string => {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = quote(key);
+    if (key.length <= QUOTED_KEY_MAX_LENGTH) {
+      if (quotedKeys.size >= QUOTED_KEYS_LIMIT) quotedKeys.clear();
+      quotedKeys.set(key, quoted);
+    }
+  }
+  return quoted;
+};
+
 /**
  * Sorts keys in place by UTF-16 code units, as `Array.prototype.sort` does for strings; an insertion
  * sort is quicker for the handful of keys an argument object has.
@@ -78,7 +94,7 @@ const writePlainJson = (
     if (isDigit(key.charCodeAt(0)) || key === '__proto__' || key === 'toJSON') return UNSUPPORTED;
     const value = writePlainJson((node as Record<string, unknown>)[key], depth + 1, ancestors, arrays);
     if (value === UNSUPPORTED) return UNSUPPORTED;
-    json += `${index === 0 ? '' : ','}${quote(key)}:${value}`;
+    json += `${index === 0 ? '' : ','}${quoteKey(key)}:${value}`;
   }
   ancestors.pop();
   return `${json}}`;
