@@ -93,9 +93,7 @@ const startCollector = (
 ): Promise<ServiceProcess<Ports>> =>
   startServiceProcess<Ports>(
     [
-      '--import',
-      'tsx',
-      join(benchSrc, 'collector', 'collector-process.ts'),
+      join(benchSrc, 'collector', 'collector-process.mjs'),
       JSON.stringify({ dbPath, logLevel: 'warn', ...overrides }),
     ],
     {

@@ -31,9 +31,7 @@ for (const suffix of ['', '.wal']) rmSync(`${dbPath}${suffix}`, { force: true })
 
 const collector = await startServiceProcess<Ports>(
   [
-    '--import',
-    'tsx',
-    join(benchSrc, 'collector', 'collector-process.ts'),
+    join(benchSrc, 'collector', 'collector-process.mjs'),
     JSON.stringify({ dbPath, logLevel: 'warn' }),
   ],
   { cwd: repoRoot, readyTimeoutMs: 120_000 },

@@ -237,6 +237,10 @@ export class DuckDbStore implements SpanStore {
       checkpoint_threshold: checkpointThreshold,
       // Appends arrive in time order already; keeping insertion order costs memory for nothing.
       preserve_insertion_order: 'false',
+      // Hand freed memory back to the system soon: by default the allocator keeps up to 512 MiB
+      // cached after large frees, which reads as resident memory the collector does not use.
+      allocator_flush_threshold: '16MB',
+      allocator_bulk_deallocation_flush_threshold: '32MB',
     });
     const writeConnection = await instance.connect();
     await migrate(writeConnection);

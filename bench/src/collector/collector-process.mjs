@@ -5,18 +5,23 @@
  *
  * With `BENCH_CPU_PROFILE=<file>`, SIGUSR2 starts the V8 CPU profiler and SIGTERM writes the
  * profile before closing, so the profile covers the load alone, not start-up.
+ *
+ * Plain JavaScript, run by `node` alone: a TypeScript loader in the process would add its own
+ * memory and start-up to the collector's figures.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { collectorConfig, startCollector, type CollectorConfig } from '@mcpscope/collector';
+import { collectorConfig, startCollector } from '@mcpscope/collector';
 
-const overrides = JSON.parse(process.argv[2] ?? '{}') as Partial<CollectorConfig>;
+/** @type {Partial<import('@mcpscope/collector').CollectorConfig>} */
+const overrides = JSON.parse(process.argv[2] ?? '{}');
 const collector = await startCollector(
   collectorConfig({ host: '127.0.0.1', httpPort: 0, grpcPort: 0, ...overrides }),
 );
 
 const profilePath = process.env.BENCH_CPU_PROFILE;
-let profiler: Session | undefined;
+/** @type {Session | undefined} */
+let profiler;
 if (profilePath) {
   process.on('SIGUSR2', () => {
     profiler = new Session();
