@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runCollectorBench } from './collector.js';
 import { runFaultsBench } from './faults.js';
 import { runInstrumentationBench } from './instrumentation.js';
+import { runRedactionBench } from './redaction.js';
 import { describeMachine } from './support/machine.js';
 import { benchSrc } from './support/paths.js';
 
@@ -26,6 +27,10 @@ if (!only || only === 'instrumentation') {
   const report = await runInstrumentationBench({ quick, log });
   sections.push(report.markdown);
   verdicts.push(`instrumentation targets: ${report.targetsMet ? 'met' : 'missed (see below)'}`);
+}
+if (!only || only === 'redaction') {
+  log('redaction engine…');
+  sections.push(await runRedactionBench({ quick }));
 }
 if (!only || only === 'collector') {
   log('collector ingest and queries…');
