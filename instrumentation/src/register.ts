@@ -2,9 +2,10 @@
  * The one import: `import '@mcpscope/instrumentation/register'` (ESM), `require(...)` (CommonJS) or
  * `node --import @mcpscope/instrumentation/register app.js`.
  *
- * Starts the OpenTelemetry Node SDK with the OTLP/gRPC trace exporter and the MCP instrumentation,
- * configured by the standard `OTEL_*` variables; when the process already registered a tracer
- * provider it only adds the instrumentation. Writes nothing to stdout: a stdio MCP server's stdout
+ * Starts OpenTelemetry tracing for Node with the OTLP/gRPC trace exporter and the MCP instrumentation,
+ * configured by the standard `OTEL_*` variables: the Node tracer provider for OTLP traces, the full
+ * Node SDK (loaded on demand) when the variables ask for more. When the process already registered
+ * a tracer provider it only adds the instrumentation. Writes nothing to stdout: a stdio MCP server's stdout
  * is its protocol channel.
  */
 import { createRequire } from 'node:module';
