@@ -289,7 +289,7 @@ export const SETTINGS = {
       .string()
       .trim()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i),
-    default: '256MB',
+    default: '128MB',
   }),
 };
 
