@@ -156,9 +156,10 @@ export const SETTINGS = {
     flag: '--batch-interval-ms',
     env: 'MCPSCOPE_BATCH_INTERVAL_MS',
     expected: 'an integer from 0 to 60000',
-    description: 'how long a partial batch waits before it is committed',
+    description:
+      'how long a partial batch waits before it is committed (0: at once; requests arriving during a commit form the next)',
     schema: integer(0, 60_000),
-    default: 20,
+    default: 0,
   }),
   taskSettleSeconds: setting({
     flag: '--task-settle-seconds',

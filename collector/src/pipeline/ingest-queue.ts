@@ -46,7 +46,7 @@ export class IngestQueue implements SpanSink {
     store,
     capacity = 50_000,
     batchSize = 2_000,
-    batchIntervalMs = 20,
+    batchIntervalMs = 0,
     onCommitted = () => {},
     onCommitFailed = () => {},
     onDepthChanged = () => {},
