@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, createArgumentsFingerprinter } from './arguments-fingerprint.js';
@@ -54,6 +55,28 @@ describe('argument fingerprints', () => {
     expect(fingerprint({ limit: 25, region: 'eu-west-1' })).toBe(fingerprint(smallArguments));
     expect(fingerprint(reordered)).not.toBe(fingerprint(smallArguments));
     expect(fingerprint({ ...smallArguments, limit: 26 })).not.toBe(fingerprint(smallArguments));
+  });
+  it('is HMAC-SHA256 of the canonical arguments, whatever the key', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ minLength: 1, maxLength: 80 }), fc.string({ unit: 'binary', minLength: 1 })),
+        fc.jsonValue({ maxDepth: 3 }),
+        (key, args) => {
+          const expected = createHmac('sha256', Buffer.from(key, 'utf8'))
+            .update(canonicalJson(args ?? {}))
+            .digest('hex')
+            .slice(0, 32);
+          expect(createArgumentsFingerprinter(key)(args)).toBe(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('gives each process its own key when none is configured', () => {
+    expect(createArgumentsFingerprinter(undefined)(smallArguments)).not.toBe(
+      createArgumentsFingerprinter(undefined)(smallArguments),
+    );
   });
 });
 

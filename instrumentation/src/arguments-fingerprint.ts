@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 
 /** Why the one-pass writer hands a value over to the general path. */
@@ -128,12 +129,55 @@ export const canonicalJson = (value: unknown): string => {
   return fast === UNSUPPORTED ? canonicalCopyJson(value) : fast;
 };
 
+/** SHA-256's block size: HMAC pads its key to one block. */
+const HMAC_BLOCK_BYTES = 64;
+const SHA256_BYTES = 32;
+
+type OneShotHash = (algorithm: string, data: string | Buffer, outputEncoding: string) => string | Buffer;
+/** `crypto.hash` (Node ≥ 20.12) hashes in one native call, without building a Hash object per use. */
+const oneShotHash = (crypto as unknown as { hash?: OneShotHash }).hash;
+
+/** Key bytes below 0x80 keep both HMAC pads ASCII, so the inner pad can lead a UTF-8 string unchanged. */
+const isAsciiKey = (key: Buffer): boolean =>
+  key.length <= HMAC_BLOCK_BYTES && key.every((byte) => byte < 0x80);
+
+/** A random key of ASCII-range bytes: 448 bits, and the one-shot path below applies. */
+const randomAsciiKey = (): Buffer => {
+  const key = randomBytes(HMAC_BLOCK_BYTES);
+  for (let index = 0; index < key.length; index++) key[index] = (key[index] as number) & 0x7f;
+  return key;
+};
+
+/**
+ * HMAC-SHA256 (RFC 2104) from two one-shot hashes: H((K ^ opad) || H((K ^ ipad) || message)). It equals
+ * `createHmac` for the same key, at a fraction of the cost of a Hmac object per call.
+ */
+const oneShotHmac = (hash: OneShotHash, key: Buffer) => {
+  const innerPad = Buffer.alloc(HMAC_BLOCK_BYTES, 0x36);
+  const outerBlock = Buffer.alloc(HMAC_BLOCK_BYTES + SHA256_BYTES, 0x5c);
+  key.forEach((byte, index) => {
+    innerPad[index] = 0x36 ^ byte;
+    outerBlock[index] = 0x5c ^ byte;
+  });
+  const innerPrefix = innerPad.toString('latin1');
+  return (message: string): string => {
+    const inner = hash('sha256', innerPrefix + message, 'buffer') as Buffer;
+    inner.copy(outerBlock, HMAC_BLOCK_BYTES);
+    return hash('sha256', outerBlock, 'hex') as string;
+  };
+};
+
 /** A keyed fingerprint of raw arguments: equal arguments give equal fingerprints, values stay unknown. */
 export const createArgumentsFingerprinter = (key: string | undefined) => {
-  // A key object, made once: each HMAC then starts from it rather than from a copy of the bytes.
-  const secret = createSecretKey(
-    key !== undefined && key !== '' ? Buffer.from(key, 'utf8') : randomBytes(32),
-  );
+  const keyBytes = key !== undefined && key !== '' ? Buffer.from(key, 'utf8') : randomAsciiKey();
+  if (oneShotHash && isAsciiKey(keyBytes)) {
+    const hmac = oneShotHmac(oneShotHash, keyBytes);
+    return function argumentsFingerprint(args: unknown): string {
+      return hmac(canonicalJson(args ?? {})).slice(0, 32);
+    };
+  }
+  // Long or non-ASCII keys: a key object, made once, each HMAC starting from it.
+  const secret = createSecretKey(keyBytes);
   return function argumentsFingerprint(args: unknown): string {
     return createHmac('sha256', secret)
       .update(canonicalJson(args ?? {}))
