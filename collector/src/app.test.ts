@@ -118,6 +118,82 @@ describe('startCollector', () => {
     expect(badLimit.body.message).toContain('"limit"');
   });
 
+  it("rolls up another producer's MCP spans: no fingerprint, tool names and arguments in their own attributes", async () => {
+    const { collector } = await start();
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'python-agent' }),
+      spanProcessors: [new SimpleSpanProcessor(new OtlpProtoExporter({ url: `${collector.url}/v1/traces` }))],
+    });
+    const tracer = provider.getTracer('another-mcp-instrumentation');
+    const { trace, context } = await import('@opentelemetry/api');
+    const startMs = Date.now();
+    const root = tracer.startSpan('invoke_agent', { startTime: startMs });
+    const parent = trace.setSpan(context.active(), root);
+    let callsMade = 0;
+    // One call per 10 ms, so the order of attempts is unambiguous.
+    const exportCall = (attributes: Record<string, string>, failed: boolean) => {
+      const callStartMs = startMs + 10 * ++callsMade;
+      const span = tracer.startSpan(
+        'tools/call',
+        {
+          kind: SpanKind.CLIENT,
+          startTime: callStartMs,
+          attributes: { [ATTR_MCP_METHOD_NAME]: 'tools/call', ...attributes },
+        },
+        parent,
+      );
+      if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end(callStartMs + 5);
+    };
+    // The conventions' names, arguments in another key order on the retry, a password changed meanwhile.
+    exportCall(
+      {
+        [ATTR_GEN_AI_TOOL_NAME]: 'deploy',
+        [ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]: '{"env":"prod","password":"first-Secret-1"}',
+      },
+      true,
+    );
+    exportCall(
+      {
+        [ATTR_GEN_AI_TOOL_NAME]: 'deploy',
+        [ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]: '{"password":"second-Secret-2","env":"prod"}',
+      },
+      false,
+    );
+    // An earlier draft's tool name and one attribute per argument; other arguments are another call.
+    exportCall(
+      {
+        'mcp.tool.name': 'list_instances',
+        'mcp.request.argument.region': 'eu-west-1',
+        'mcp.request.argument.api_key': 'sk-live-Zq8rT3vK9mW2',
+      },
+      true,
+    );
+    exportCall({ 'mcp.tool.name': 'list_instances', 'mcp.request.argument.region': 'us-east-1' }, false);
+    root.end(startMs + 100);
+    await provider.forceFlush();
+    await provider.shutdown();
+
+    const { body } = await json<{ tasks: TaskSummary[] }>(collector, '/api/tasks');
+    expect(body.tasks).toHaveLength(1);
+    expect(body.tasks[0]).toMatchObject({ outcome: 'failed', toolCalls: 4, failedCalls: 2, retries: 1 });
+    const detailText = await (await fetch(`${collector.url}/api/tasks/${body.tasks[0]!.taskId}`)).text();
+    for (const secret of ['first-Secret-1', 'second-Secret-2', 'sk-live-Zq8rT3vK9mW2']) {
+      expect(detailText).not.toContain(secret);
+    }
+    // Calls started in the same instant may list in either order: compare them by tool and outcome.
+    const { calls } = JSON.parse(detailText) as TaskDetail;
+    const call = (tool: string, outcome: string) =>
+      calls.find((entry) => entry.tool === tool && entry.outcome === outcome);
+    expect(calls).toHaveLength(4);
+    expect(call('deploy', 'success')?.retryOf).toBe(call('deploy', 'error')?.spanId);
+    expect(call('list_instances', 'success')?.retryOf).toBeNull();
+    expect(call('list_instances', 'error')?.arguments).toEqual({
+      api_key: '[REDACTED:key_api_key]',
+      region: 'eu-west-1',
+    });
+  });
+
   it('requires a bearer token on ingest and the API when tokens are configured', async () => {
     const { collector } = await start({ authTokens: ['s3cret-token'] });
     expect((await fetch(`${collector.url}/api/tasks`)).status).toBe(401);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@mcpscope/instrumentation/fingerprint';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -60,11 +62,56 @@ const tokenCount = (attributes: Attributes, aliases: readonly string[]): number 
   return null;
 };
 
+/** Tool names as other producers write them: the conventions' name first, then an earlier draft's. */
+const TOOL_NAME_ATTRIBUTES = [ATTR_GEN_AI_TOOL_NAME, 'mcp.tool.name'] as const;
+/** One attribute per argument, as some MCP instrumentations record them (`mcp.request.argument.region`). */
+const ARGUMENT_ATTRIBUTE_PREFIX = 'mcp.request.argument.';
+
+const firstText = (attributes: Attributes, names: readonly string[]): string | null => {
+  for (const name of names) {
+    const value = text(attributes[name]);
+    if (value !== null) return value;
+  }
+  return null;
+};
+
+/** The arguments of a call, as JSON: the conventions' attribute, else one attribute per argument. */
+const argumentsText = (attributes: Attributes): string | null => {
+  const recorded = text(attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]);
+  if (recorded !== null) return recorded;
+  let assembled: Record<string, AttributeValue> | undefined;
+  for (const name of Object.keys(attributes)) {
+    if (!name.startsWith(ARGUMENT_ATTRIBUTE_PREFIX)) continue;
+    assembled ??= {};
+    assembled[name.slice(ARGUMENT_ATTRIBUTE_PREFIX.length)] = attributes[name] as AttributeValue;
+  }
+  return assembled === undefined ? null : canonicalJson(assembled);
+};
+
+/**
+ * A fingerprint for a call whose producer sent none (an instrumentation other than mcpscope), so its
+ * retries are recognised too: a hash of the arguments as stored. They were redacted before, so the hash
+ * tells no more than they do; calls that differ only in a secret look alike, as a retry with a fresh
+ * token should.
+ */
+const storedArgumentsFingerprint = (argumentsJson: string): string => {
+  let canonical = argumentsJson;
+  try {
+    canonical = canonicalJson(JSON.parse(argumentsJson));
+  } catch {
+    // Not JSON (or cut short): the text as stored.
+  }
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+};
+
 const verdict = (value: AttributeValue | undefined): FeedbackVerdict | null =>
   FEEDBACK_VERDICTS.find((known) => known === value) ?? null;
 
 export const spanFacts = (span: SpanRecord): SpanFacts => {
   const attributes = span.attributes;
+  const method = text(attributes[ATTR_MCP_METHOD_NAME]);
+  const args = method === TOOLS_CALL_METHOD ? argumentsText(attributes) : null;
+  const fingerprint = text(attributes[ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT]);
   return {
     traceId: span.traceId,
     spanId: span.spanId,
@@ -74,12 +121,12 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     endNs: span.endTimeUnixNano,
     serviceName: span.serviceName,
     statusError: span.statusCode === 'error',
-    method: text(attributes[ATTR_MCP_METHOD_NAME]),
-    tool: text(attributes[ATTR_GEN_AI_TOOL_NAME]),
+    method,
+    tool: firstText(attributes, TOOL_NAME_ATTRIBUTES),
     taskId: text(attributes[ATTR_MCPSCOPE_TASK_ID]),
-    fingerprint: text(attributes[ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT]),
+    fingerprint: fingerprint ?? (args === null ? null : storedArgumentsFingerprint(args)),
     errorType: text(attributes[ATTR_ERROR_TYPE]),
-    arguments: text(attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]),
+    arguments: args,
     inputTokens: tokenCount(attributes, TOKEN_USAGE_INPUT_ALIASES),
     outputTokens: tokenCount(attributes, TOKEN_USAGE_OUTPUT_ALIASES),
     authOutcome: text(attributes[ATTR_MCPSCOPE_AUTH_OUTCOME]),
