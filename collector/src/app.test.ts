@@ -194,6 +194,60 @@ describe('startCollector', () => {
     });
   });
 
+  it('keeps serving when a producer sends token counts or times no column can hold', async () => {
+    const { collector } = await start();
+    const traceId = 'c'.repeat(32);
+    const span = (spanId: string, parentSpanId: string | undefined, tokens: Record<string, unknown>) => ({
+      traceId,
+      spanId,
+      parentSpanId,
+      name: 'chat',
+      kind: 3,
+      startTimeUnixNano: '1700000000000000000',
+      endTimeUnixNano: '1700000000250000000',
+      attributes: Object.entries(tokens).map(([key, value]) => ({ key, value })),
+    });
+    const post = (spans: unknown[]) =>
+      fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          resourceSpans: [
+            {
+              resource: { attributes: [{ key: 'service.name', value: { stringValue: 'broken-llm' } }] },
+              scopeSpans: [{ spans }],
+            },
+          ],
+        }),
+      });
+    // Two counts that each fit a 64-bit column but whose sum does not, a double past 2^64, a sane one.
+    const accepted = await post([
+      span('1'.repeat(16), undefined, {}),
+      span('2'.repeat(16), '1'.repeat(16), {
+        'gen_ai.usage.input_tokens': { intValue: '6000000000000000000' },
+      }),
+      span('3'.repeat(16), '1'.repeat(16), {
+        'gen_ai.usage.input_tokens': { intValue: '6000000000000000000' },
+      }),
+      span('4'.repeat(16), '1'.repeat(16), { 'gen_ai.usage.output_tokens': { doubleValue: 2 ** 64 } }),
+      span('5'.repeat(16), '1'.repeat(16), {
+        'gen_ai.usage.input_tokens': { intValue: '120' },
+        'gen_ai.usage.output_tokens': { intValue: '30' },
+      }),
+    ]);
+    expect(accepted.status).toBe(200);
+    const beyond = await post([
+      { ...span('6'.repeat(16), undefined, {}), endTimeUnixNano: '18446744073709551615' },
+    ]);
+    expect(beyond.status).toBe(400);
+
+    const { status, body } = await json<{ tasks: TaskSummary[] }>(collector, '/api/tasks');
+    expect(status).toBe(200);
+    expect(body.tasks).toHaveLength(1);
+    expect(body.tasks[0]).toMatchObject({ taskId: traceId, inputTokens: 120, outputTokens: 30 });
+    expect((await json(collector, '/api/tools')).status).toBe(200);
+  });
+
   it('requires a bearer token on ingest and the API when tokens are configured', async () => {
     const { collector } = await start({ authTokens: ['s3cret-token'] });
     expect((await fetch(`${collector.url}/api/tasks`)).status).toBe(401);

@@ -97,6 +97,11 @@ describe('decodeTraceRequestJson', () => {
     ['a fractional time', { startTimeUnixNano: '1.5' }, 'startTimeUnixNano is not a 64-bit integer'],
     ['a base64 span id', { spanId: '7uGbfsPBsXQ=' }, 'spanId must be 16 hexadecimal characters'],
     ['a missing start time', { startTimeUnixNano: undefined }, 'span startTimeUnixNano is missing'],
+    [
+      'an end time past what 64-bit signed nanoseconds hold',
+      { endTimeUnixNano: '18446744073709551615' },
+      'endTimeUnixNano is out of range',
+    ],
     ['attributes that are not a list', { attributes: { key: 'x' } }, 'span attributes must be a list'],
   ])('refuses %s without echoing content', (_what, span, message) => {
     expect(refusal(() => decodeTraceRequestJson(JSON.stringify(request(span))))).toEqual({
@@ -122,7 +127,8 @@ describe('protobuf encode and decode', () => {
       name: 'tools/call plan',
       kind: 'consumer',
       startTimeUnixNano: 1_700_000_000_123_456_789n,
-      endTimeUnixNano: 18_446_744_073_709_551_615n,
+      // The largest time a signed 64-bit column stores: far past 2^53, so any rounding would show.
+      endTimeUnixNano: 9_223_372_036_854_775_807n,
       statusCode: 'ok',
       statusMessage: '',
       serviceName: 'svc',

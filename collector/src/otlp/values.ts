@@ -86,8 +86,15 @@ function readInt64(value: unknown, field: string, signed: boolean): bigint {
   return result;
 }
 
+/** Times are stored as signed 64-bit nanoseconds: enough until the year 2262, and nothing later is a real time. */
+const MAX_UNIX_NANO = 2n ** 63n - 1n;
+
 /** A `fixed64` nanosecond timestamp. */
-export const readUnixNano = (value: unknown, field: string): bigint => readInt64(value, field, false);
+export const readUnixNano = (value: unknown, field: string): bigint => {
+  const nanos = readInt64(value, field, false);
+  if (nanos > MAX_UNIX_NANO) throw new OtlpDecodeError('invalid', `${field} is out of range`);
+  return nanos;
+};
 
 const SPAN_KINDS: readonly SpanKind[] = [
   'unspecified',

@@ -53,11 +53,18 @@ const text = (value: AttributeValue | undefined): string | null => {
   return JSON.stringify(value);
 };
 
+/**
+ * Above this a count is no count of tokens but a broken producer's: ignored, so sums over a task stay
+ * exact in a double and within the database's 64-bit columns.
+ */
+export const MAX_TOKEN_COUNT = 2 ** 40;
+
 const tokenCount = (attributes: Attributes, aliases: readonly string[]): number | null => {
   for (const name of aliases) {
     const value = attributes[name];
     const count = typeof value === 'string' ? Number(value) : value;
-    if (typeof count === 'number' && Number.isFinite(count) && count >= 0) return Math.trunc(count);
+    if (typeof count === 'number' && Number.isFinite(count) && count >= 0 && count <= MAX_TOKEN_COUNT)
+      return Math.trunc(count);
   }
   return null;
 };

@@ -279,7 +279,8 @@ export class DuckDbStore implements SpanStore {
       'SELECT (SELECT count(*) FROM tool_stats) + (SELECT count(*) FROM tool_latency) AS n',
     );
     this.toolStatsRows = Number(stats.getRowObjectsJS()[0]?.n ?? 0);
-    if (this.pending.size > 0) await this.flushRollups();
+    // A rollup that keeps failing is retried in the background and logged: it never keeps the collector from serving.
+    if (this.pending.size > 0) await this.flushRollups().catch(() => undefined);
   }
 
   get isOpen(): boolean {
@@ -405,7 +406,9 @@ export class DuckDbStore implements SpanStore {
 
   /** Reads see every acknowledged span's rollup; they wait for one when spans are pending. */
   private async caughtUp(): Promise<void> {
-    if (this.pending.size > 0 || this.rollupRunning !== undefined) await this.flushRollups();
+    // A failed rollup is logged and retried; reads then answer from the rollups committed so far.
+    if (this.pending.size > 0 || this.rollupRunning !== undefined)
+      await this.flushRollups().catch(() => undefined);
   }
 
   private async rollUpPending(connection: DuckDBConnection): Promise<void> {
