@@ -163,6 +163,34 @@ describe('tool calls', () => {
     }
   });
 
+  it('keeps an argument secret out of an error message that echoes it, on both sides', async () => {
+    const password = 'Hx7!pass-0f2c9a';
+    const server = new Server({ name: 'echoing', version: '1.0.0' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      const args = request.params.arguments as { password: string; nested: { api_key: string } };
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `bad password ${args.password} for key ${args.nested.api_key}, user deploy`,
+      );
+    });
+    const client = await connect(server);
+    await expect(
+      client.callTool({
+        name: 'rotate_credentials',
+        arguments: { user: 'deploy', password, nested: { api_key: 'k-4ab9c1e77d' } },
+      }),
+    ).rejects.toThrow(password);
+    const calls = spansNamed(tracing.spans(), 'tools/call rotate_credentials');
+    expect(calls).toHaveLength(2);
+    for (const span of calls) {
+      expect(span.status.message).toMatch(
+        /^(MCP error -32602: )+bad password \[REDACTED:key_password\] for key \[REDACTED:key_api_key\], user deploy$/,
+      );
+    }
+    expect(exportedText(tracing.spans())).not.toContain(password);
+    expect(exportedText(tracing.spans())).not.toContain('k-4ab9c1e77d');
+  });
+
   it('records a request that timed out as timeout on the caller', async () => {
     const server = new McpServer({ name: 'slow', version: '1.0.0' });
     server.registerTool('slow_refresh', {}, async () => {

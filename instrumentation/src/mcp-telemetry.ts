@@ -12,6 +12,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { createArgumentsFingerprinter } from './arguments-fingerprint.js';
+import { scrubArgumentSecrets } from './argument-secrets.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
@@ -178,7 +179,7 @@ export class McpTelemetry {
         return result;
       },
       (error: unknown) => {
-        this.endWithError(span, classifyRequestError(error));
+        this.endWithError(span, classifyRequestError(error), request);
         throw error;
       },
     );
@@ -220,7 +221,7 @@ export class McpTelemetry {
       try {
         outcome = context.with(spanContext, handler, thisArg, request, extra);
       } catch (error) {
-        this.endWithError(span, classifyHandlerError(error));
+        this.endWithError(span, classifyHandlerError(error), request);
         throw error;
       }
       return Promise.resolve(outcome).then(
@@ -229,7 +230,7 @@ export class McpTelemetry {
           return result;
         },
         (error: unknown) => {
-          this.endWithError(span, classifyHandlerError(error));
+          this.endWithError(span, classifyHandlerError(error), request);
           throw error;
         },
       );
@@ -336,7 +337,8 @@ export class McpTelemetry {
     }
   }
 
-  private endWithError(span: Span, classification: ErrorClassification): void {
+  /** `request`, when given, is the call whose argument secrets must not come back through the message. */
+  private endWithError(span: Span, classification: ErrorClassification, request?: McpMessage): void {
     try {
       span.setAttribute(ATTR_ERROR_TYPE, classification.errorType);
       if (classification.statusCode !== undefined) {
@@ -345,7 +347,13 @@ export class McpTelemetry {
       if (classification.httpStatusCode !== undefined) {
         span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, classification.httpStatusCode);
       }
-      const message = this.redactor.redactString(classification.message).value.slice(0, MAX_STATUS_MESSAGE);
+      let message = this.redactor.redactString(classification.message).value;
+      const args = request?.method === 'tools/call' ? request.params?.arguments : undefined;
+      // A server may echo an argument in its error ("bad password hunter2"): what the arguments'
+      // redaction replaced whole is replaced in the message too. Only on errors, so calls pay nothing.
+      if (args !== undefined && message !== '')
+        message = scrubArgumentSecrets(message, args, this.redactor.redactValue(args).value);
+      message = message.slice(0, MAX_STATUS_MESSAGE);
       span.setStatus({ code: SpanStatusCode.ERROR, message });
     } catch (error) {
       diag.error('mcpscope: could not record an error', error);
