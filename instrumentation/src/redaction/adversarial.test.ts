@@ -51,6 +51,11 @@ const HOSTILE_INPUTS: Record<string, string> = {
   'hooks.slack.com repeated': fill('https://hooks.slack.com/services/'),
   'escaped newlines': fill('\\n'),
   'aws_secret_access_key= repeated': fill('aws_secret_access_key='),
+  'password= then one endless value': after('password=', 'p'),
+  'password= inside an endless value': fill('password=password'),
+  'long values after names, repeated': fill(`token=${'t'.repeat(300)} `),
+  'long quoted values, repeated': fill(`"secret": "${'s '.repeat(150)}", `),
+  'long quoted values holding markers': fill(`password="[REDACTED:x] ${'a'.repeat(300)} password=`),
 };
 
 /** Each detector's real secret minus its last character, repeated with and without separators. */

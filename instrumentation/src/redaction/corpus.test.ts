@@ -232,6 +232,27 @@ describe('false positives: what must survive untouched', () => {
   });
 });
 
+describe('name=value pairs with long values', () => {
+  it.each([
+    ['mysql --password=', 'p'.repeat(300) + 'LONGTAIL7', ' --host db', 'key_password'],
+    ['client_secret=', 'x'.repeat(400), '', 'key_client_secret'],
+    ['export API_TOKEN=', 'Zq9-'.repeat(100) + 'TAIL', '; make deploy', 'key_token'],
+    ['{"password": "', 'correct horse '.repeat(30) + 'TAIL', '", "user": "ops"', 'key_password'],
+    ['{\\"secret\\":\\"', 'Ab1/'.repeat(80) + 'TAIL', '\\"}', 'key_secret'],
+  ])('%s<long value> loses the whole value, up to its delimiter', (head, value, tail, rule) => {
+    const result = redactor.redactString(head + value + tail);
+    expect(result.value).toBe(head + redactionMarker(rule) + tail);
+    expect(result.byRule).toEqual({ [rule]: 1 });
+  });
+
+  it('still ends a long value at its delimiter, so the next pair is judged on its own', () => {
+    const text = `password=${'p'.repeat(600)}&region=eu-west-1&token=${'t'.repeat(300)} done`;
+    expect(redactor.redactString(text).value).toBe(
+      'password=[REDACTED:key_password]&region=eu-west-1&token=[REDACTED:key_token] done',
+    );
+  });
+});
+
 describe('structure', () => {
   it('never mutates its input', () => {
     const input = { password: 'hunter2', list: [{ token: 'abc' }], text: 'key sk_live_Z9a8b7c6d5e4f3g2h1' };

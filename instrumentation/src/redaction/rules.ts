@@ -218,9 +218,36 @@ export const ASSIGNMENT_NAME =
 export const BUILT_IN_ASSIGNMENT_NAME =
   /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,48}?(?:pass(?:word|wd|phrase)?|pwd|secrets?|token|authori[sz]ation|key|credentials?|creds?|cookies?|signature|dsn|str(?:ing)?)[0-9]{0,4}(?:[_.-]?(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|[0-9]{1,4}))?)\\?["']?\s{0,4}(?::=|=>|:|=)/i;
 
-/** The value after a secret name, matched where the name ended: quoted, or up to a delimiter, keeping an auth scheme with its token. */
+/**
+ * The value after a secret name, matched where the name ended: quoted, or up to a delimiter, keeping an
+ * auth scheme with its token. A value that fills a bound (group `quoted` or `bare`) goes on past it:
+ * `assignedValueSpan` reads the rest up to the same delimiter.
+ */
 export const ASSIGNED_VALUE =
-  /\s{0,4}\\?["']?(?<secret>(?<=["'])[^"'\\\r\n]{1,256}(?=\\?["'])|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?[^\s"'\\,;&<>{}()[\]]{1,256})/;
+  /\s{0,4}\\?["']?(?<secret>(?<=["'])(?:[^"'\\\r\n]{1,256}(?=\\?["'])|(?<quoted>[^"'\\\r\n]{256}))|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?(?<bare>[^\s"'\\,;&<>{}()[\]]{1,256}))/;
+
+/** What is left of a quoted value, or of an unquoted one, after ASSIGNED_VALUE stopped at its bound. */
+const QUOTED_VALUE_REST = /[^"'\\\r\n]*/y;
+const BARE_VALUE_REST = /[^\s"'\\,;&<>{}()[\]]*/y;
+
+/**
+ * Start and end of the whole value an ASSIGNED_VALUE match (run with the `d` flag) found: the match
+ * itself, extended to the value's delimiter when it stopped at its bound. One step per character read.
+ */
+export const assignedValueSpan = (text: string, match: RegExpExecArray): [number, number] | undefined => {
+  const span = match.indices?.groups?.secret;
+  if (span === undefined) return undefined;
+  const rest =
+    match.groups?.quoted !== undefined
+      ? QUOTED_VALUE_REST
+      : match.groups?.bare !== undefined
+        ? BARE_VALUE_REST
+        : undefined;
+  if (rest === undefined) return span;
+  rest.lastIndex = span[1];
+  rest.test(text);
+  return [span[0], rest.lastIndex];
+};
 
 /** Values after a secret name that are not secrets: flags, placeholders, or an auth scheme whose token another rule took. */
 export const NON_SECRET_ASSIGNED_VALUE =

@@ -20,6 +20,7 @@ import {
 } from './prefilter.js';
 import {
   ASSIGNED_VALUE,
+  assignedValueSpan,
   ASSIGNMENT_NAME,
   BUILT_IN_ASSIGNMENT_NAME,
   BUILT_IN_RULES,
@@ -283,7 +284,8 @@ export const createRedactor = ({
       const rule = classifyKey(match[1] ?? '');
       if (rule === undefined) continue;
       assignedValue.lastIndex = assignmentName.lastIndex;
-      const span = assignedValue.exec(text)?.indices?.groups?.secret;
+      const value = assignedValue.exec(text);
+      const span = value === null ? undefined : assignedValueSpan(text, value);
       if (span === undefined) continue;
       const [start, end] = span;
       const secret = text.slice(start, end);

@@ -13,6 +13,7 @@ import {
 } from '../markers.js';
 import {
   ASSIGNED_VALUE,
+  assignedValueSpan,
   ASSIGNMENT_NAME,
   BUILT_IN_ASSIGNMENT_NAME,
   BUILT_IN_RULES,
@@ -217,7 +218,8 @@ export const createReferenceRedactor = ({
       const rule = classifyKey(match[1] ?? '');
       if (rule === undefined) continue;
       assignedValue.lastIndex = assignmentName.lastIndex;
-      const span = assignedValue.exec(text)?.indices?.groups?.secret;
+      const value = assignedValue.exec(text);
+      const span = value === null ? undefined : assignedValueSpan(text, value);
       if (span === undefined) continue;
       const [start, end] = span;
       const secret = text.slice(start, end);
