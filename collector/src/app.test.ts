@@ -248,6 +248,52 @@ describe('startCollector', () => {
     expect((await json(collector, '/api/tools')).status).toBe(200);
   });
 
+  it('redacts service names and feedback notes, and keeps values up to the configured length', async () => {
+    const { collector, dbPath } = await start();
+    const githubToken = `ghp_${'Zq8rT3vK9m'.repeat(3)}xY7pL4`;
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': `svc-${githubToken}` }),
+      spanProcessors: [new SimpleSpanProcessor(new OtlpProtoExporter({ url: `${collector.url}/v1/traces` }))],
+    });
+    const longText = `${'lorem ipsum '.repeat(800)}END`;
+    provider
+      .getTracer('names-and-notes')
+      .startSpan('invoke_agent', {
+        attributes: { [ATTR_MCPSCOPE_TASK_ID]: 'task-notes', 'input.value': longText },
+      })
+      .end();
+    await provider.forceFlush();
+    await provider.shutdown();
+
+    const feedback = await fetch(`${collector.url}/api/tasks/task-notes/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ verdict: 'incorrect', note: 'retried with password=hunter2xyz, still wrong' }),
+    });
+    expect(feedback.status).toBe(201);
+    expect(await feedback.text()).not.toContain('hunter2xyz');
+    const detailText = await (await fetch(`${collector.url}/api/tasks/task-notes`)).text();
+    const listText = await (await fetch(`${collector.url}/api/tasks`)).text();
+    for (const text of [detailText, listText]) {
+      expect(text).not.toContain(githubToken);
+      expect(text).not.toContain('hunter2xyz');
+    }
+    const task = (JSON.parse(listText) as { tasks: TaskSummary[] }).tasks[0];
+    expect(task?.services).toEqual(['svc-[REDACTED:github_token]']);
+    expect(task?.feedback?.note).toBe('retried with password=[REDACTED:key_password], still wrong');
+
+    // The 9,603-character value is under the 16,384 a span may carry: stored whole, not cut at 4 KB.
+    await collector.close();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(dbPath, { access_mode: 'READ_ONLY' });
+    const connection = await instance.connect();
+    const reader = await connection.runAndReadAll(`SELECT attributes FROM spans WHERE name = 'invoke_agent'`);
+    const stored = JSON.parse(String(reader.getRowObjectsJS()[0]?.attributes)) as Record<string, unknown>;
+    connection.closeSync();
+    instance.closeSync();
+    expect(stored['input.value']).toBe(longText);
+  });
+
   it('requires a bearer token on ingest and the API when tokens are configured', async () => {
     const { collector } = await start({ authTokens: ['s3cret-token'] });
     expect((await fetch(`${collector.url}/api/tasks`)).status).toBe(401);

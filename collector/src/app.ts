@@ -10,6 +10,7 @@ import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
+import { TRUNCATION_MARKER } from './otlp/index.js';
 import { IngestQueue } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
@@ -111,6 +112,8 @@ export const startCollector = async (
   metrics.queueCapacity(queue.capacity);
 
   const redactor = createRedactor({
+    // Values are cut at ingest already (and the sender told); redaction must not cut them shorter.
+    maxStringLength: config.maxAttributeValueLength + TRUNCATION_MARKER.length,
     rules: config.redactionRules.map((rule) => ({
       name: rule.name,
       ...(rule.key === undefined ? {} : { key: new RegExp(rule.key, 'i') }),
@@ -158,7 +161,7 @@ export const startCollector = async (
     redacted: (byRule) => metrics.redacted(byRule),
   };
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
-  app.route('/', apiRoutes({ store, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
+  app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
   app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
 
   const stopMaintenance = startStoreMaintenance({

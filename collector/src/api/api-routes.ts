@@ -1,3 +1,4 @@
+import { createRedactor, type Redactor } from '@mcpscope/instrumentation/redaction';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -16,13 +17,19 @@ export interface ApiRoutesOptions {
   store: SpanStore;
   /** Told about each verdict recorded through the API. */
   onFeedback?: (verdict: 'correct' | 'incorrect') => void;
+  /** Feedback notes are free text a person typed: redacted like span attributes before storage. */
+  redactor?: Pick<Redactor, 'redactString'>;
 }
 
 /** Header carrying the cursor of the next page of `GET /api/tasks` (the body keeps its documented shape). */
 export const NEXT_CURSOR_HEADER = 'x-next-cursor';
 const DEFAULT_PAGE_SIZE = 50;
 
-export const apiRoutes = ({ store, onFeedback = () => {} }: ApiRoutesOptions): Hono => {
+export const apiRoutes = ({
+  store,
+  onFeedback = () => {},
+  redactor = createRedactor(),
+}: ApiRoutesOptions): Hono => {
   const api = new Hono();
   api.use(requestId());
   api.onError(renderError);
@@ -84,7 +91,7 @@ export const apiRoutes = ({ store, onFeedback = () => {} }: ApiRoutesOptions): H
         throw new ApiError(400, 'invalid_body', `invalid field "${field}": ${expected}`);
       }
       const taskId = c.req.param('taskId');
-      const note = parsed.data.note ?? null;
+      const note = parsed.data.note === undefined ? null : redactor.redactString(parsed.data.note).value;
       if (!(await store.recordFeedback(taskId, parsed.data.verdict, note))) {
         throw new ApiError(404, 'not_found', 'no task with this id');
       }

@@ -1,3 +1,4 @@
+import { ATTR_SERVICE_NAME } from '@mcpscope/instrumentation/conventions';
 import type { Attributes, SpanRecord } from '../model/span.js';
 import type { SpanRedactor } from './types.js';
 
@@ -42,8 +43,15 @@ export function redactSpans(spans: readonly SpanRecord[], redactor: SpanRedactor
       resourceAttributes = attributes(span.resourceAttributes);
       resources.set(span.resourceAttributes, resourceAttributes);
     }
+    const redactedServiceName = resourceAttributes[ATTR_SERVICE_NAME];
     return {
       ...span,
+      // The service name column comes from the resource: it takes the redacted value too.
+      serviceName:
+        span.serviceName === span.resourceAttributes[ATTR_SERVICE_NAME] &&
+        typeof redactedServiceName === 'string'
+          ? redactedServiceName
+          : span.serviceName,
       // Other instrumentations name spans after URLs and queries, which can carry tokens.
       name: text(span.name),
       statusMessage: text(span.statusMessage),
