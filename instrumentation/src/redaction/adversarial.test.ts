@@ -31,6 +31,9 @@ const HOSTILE_INPUTS: Record<string, string> = {
   'deep JSON arrays in a string': '['.repeat(SIZE / 2) + ']'.repeat(SIZE / 2),
   'deep JSON objects in a string': '{"a":'.repeat(SIZE / 5) + '1' + '}'.repeat(SIZE / 5),
   'unterminated JSON in a string': '{"password": "' + 'a'.repeat(SIZE),
+  'wide JSON document in a string': JSON.stringify(
+    Array.from({ length: SIZE / 10 }, (_, index) => ({ password: index, note: 'token=abc' })),
+  ),
   'password= repeated': fill('password='),
   'a=a= repeated': fill('a=a='),
   'long key before =': after('', 'a') + '=x',

@@ -304,6 +304,40 @@ describe('structure', () => {
     expect(result).not.toContain('ghp_');
   });
 
+  it('redacts a JSON document longer than maxStringLength by its keys before cutting it', () => {
+    const result = redactor.redactString(JSON.stringify({ password: 'x'.repeat(5000) + 'TAIL' }));
+    expect(result).toEqual({
+      value: '{"password":"[REDACTED:key_password]"}[TRUNCATED:max_string_length]',
+      count: 1,
+      byRule: { key_password: 1 },
+    });
+    // A secret only its key names (an object, not text), then enough log lines to pass the cap.
+    const long = redactor.redactString(
+      JSON.stringify({ credentials: { user: 'ops', pin: '4821 9932' }, log: 'line '.repeat(1500) }),
+    ).value;
+    expect(long.startsWith('{"credentials":"[REDACTED:key_credential]","log":"line line')).toBe(true);
+    expect(long.endsWith('[TRUNCATED:max_string_length]')).toBe(true);
+    expect(long.length).toBeLessThanOrEqual(4096);
+    expect(long).not.toContain('4821');
+  });
+
+  it('still replaces the whole value of a JSON document too long to parse', () => {
+    const result = redactor.redactString(JSON.stringify({ password: 'x'.repeat(300_000) + 'TAIL' })).value;
+    expect(result).toBe('{"password":"[REDACTED:key_password][TRUNCATED:max_string_length]');
+  });
+
+  it('finds a secret across the cut whole, leaving none of it before the marker', () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k'.repeat(900) })).toString('base64url');
+    const jwt = `${header}.${'Pq7'.repeat(200)}.${'Sg4_'.repeat(50)}`;
+    const beforeJwt = redactor.redactString(`${'x '.repeat(1500)}${jwt} done`).value;
+    expect(beforeJwt).toContain('[REDACTED:jwt]');
+    expect(beforeJwt).not.toContain('eyJ');
+    const password = 'correct horse battery staple '.repeat(20);
+    const beforePassword = redactor.redactString(`${'x '.repeat(1990)}password="${password}" done`).value;
+    expect(beforePassword).toContain('password="[REDACTED:key_password]');
+    expect(beforePassword).not.toMatch(/horse|battery|staple/);
+  });
+
   it('turns values JSON cannot hold into ones it can', () => {
     const result = redactor.redactValue({ big: 10n, when: new Date(0), fn: () => 1, sym: Symbol('s') });
     expect(JSON.parse(JSON.stringify(result.value))).toEqual({ big: '10', when: '1970-01-01T00:00:00.000Z' });

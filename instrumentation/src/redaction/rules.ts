@@ -1,6 +1,6 @@
 /**
  * The built-in rules. Key rules are written against normalised key names (see key-names.ts);
- * value rules are scanned over strings already cut to `maxStringLength`.
+ * value rules are scanned over strings already cut to `maxStringLength` plus a lookahead (walker.ts).
  *
  * Linear-time discipline for every pattern: each quantifier is bounded, adjacent quantifiers match
  * disjoint characters, and a token-shaped match may only start where a token can start (a negative

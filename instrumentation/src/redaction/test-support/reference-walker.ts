@@ -48,6 +48,16 @@ interface Pass {
 
 const KEY_SCAN_LIMIT = 1024;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
+/**
+ * JSON documents up to this length are parsed whole before the length cut, so their keys still name
+ * the secrets under them; longer ones are scanned as text. Parsing is linear, and the walk stops at maxNodes.
+ */
+const MAX_JSON_DOCUMENT_LENGTH = 256 * 1024;
+/**
+ * Text past the cut scanned with the head that is kept, so a secret that crosses the cut is replaced
+ * whole: longer than any built-in value match (the longest, a JWT, is under 37 000 characters).
+ */
+const CUT_LOOKAHEAD = 64 * 1024;
 /** How far back a cut may move to avoid leaving the head of a token (possibly a secret) behind. */
 const CUT_BACKOFF_LIMIT = 512;
 const TOKEN_CHARACTER = /[A-Za-z0-9_+/=.~-]/;
@@ -246,13 +256,18 @@ export const createReferenceRedactor = ({
   const scanText = (text: string, pass: Pass): string =>
     scanners.reduce((current, scanner) => scanner(current, pass), text);
 
-  /** Strings: cut to the length budget, structurally redacted when they hold JSON, then scanned. */
+  /**
+   * Strings: structurally redacted when they hold JSON, else scanned with some text past the cut so
+   * a secret across it is found whole; only then cut to the length budget.
+   */
   const redactText = (text: string, depth: number, pass: Pass, parseJson: boolean): string => {
     const room = Math.max(0, maxStringLength - MAX_STRING_LENGTH_MARKER.length);
+    const structured =
+      parseJson && text.length <= MAX_JSON_DOCUMENT_LENGTH
+        ? redactJsonDocument(text, depth, pass)
+        : undefined;
     const cut = text.length > maxStringLength;
-    let working = cut ? cutAtTokenBoundary(text, room) : text;
-    const structured = !cut && parseJson ? redactJsonDocument(working, depth, pass) : undefined;
-    working = structured ?? scanText(working, pass);
+    const working = structured ?? scanText(cut ? cutAtTokenBoundary(text, room + CUT_LOOKAHEAD) : text, pass);
     if (cut || working.length > maxStringLength) {
       pass.changed = true;
       return cutAtTokenBoundary(working, room) + MAX_STRING_LENGTH_MARKER;
