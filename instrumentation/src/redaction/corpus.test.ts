@@ -232,6 +232,48 @@ describe('false positives: what must survive untouched', () => {
   });
 });
 
+describe('passwords set in SQL', () => {
+  it.each([
+    [
+      "ALTER USER app WITH PASSWORD 'Pw-123-secret';",
+      "ALTER USER app WITH PASSWORD '[REDACTED:sql_password]';",
+    ],
+    ["CREATE USER x IDENTIFIED BY 'secret'", "CREATE USER x IDENTIFIED BY '[REDACTED:sql_password]'"],
+    ['CREATE USER x IDENTIFIED BY "secret"', 'CREATE USER x IDENTIFIED BY "[REDACTED:sql_password]"'],
+    [
+      "create user 'svc'@'%' identified with caching_sha2_password by 'Zx9!q'",
+      "create user 'svc'@'%' identified with caching_sha2_password by '[REDACTED:sql_password]'",
+    ],
+    ["SET PASSWORD = 'x'", "SET PASSWORD = '[REDACTED:sql_password]'"],
+    ["SET PASSWORD FOR 'app'@'%' = 'n3w-Pass'", "SET PASSWORD FOR 'app'@'%' = '[REDACTED:sql_password]'"],
+    ["SELECT PASSWORD('x')", "SELECT PASSWORD('[REDACTED:sql_password]')"],
+    [
+      "CREATE ROLE r LOGIN ENCRYPTED PASSWORD 'it''s-a\\'secret'",
+      "CREATE ROLE r LOGIN ENCRYPTED PASSWORD '[REDACTED:sql_password]'",
+    ],
+    [
+      '{"sql": "ALTER USER app IDENTIFIED BY \\"Pw-1\\"", "t": 1',
+      '{"sql": "ALTER USER app IDENTIFIED BY \\"[REDACTED:sql_password]\\"", "t": 1',
+    ],
+  ])('%s', (statement, expected) => {
+    expect(redactor.redactString(statement)).toEqual({
+      value: expected,
+      count: 1,
+      byRule: { sql_password: 1 },
+    });
+  });
+
+  it('leaves SQL that names passwords without setting one alone', () => {
+    const survivors = [
+      'SELECT password_changed_at FROM users',
+      'ALTER USER app PASSWORD EXPIRE INTERVAL 90 DAY',
+      "UPDATE users SET password_hash = NULL WHERE name = 'ops'",
+    ];
+    for (const text of survivors)
+      expect(redactor.redactString(text)).toEqual({ value: text, count: 0, byRule: {} });
+  });
+});
+
 describe('name=value pairs with long values', () => {
   it.each([
     ['mysql --password=', 'p'.repeat(300) + 'LONGTAIL7', ' --host db', 'key_password'],

@@ -190,6 +190,8 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
   jwt: { minLength: 16, minWordRun: 13, allOf: ['J', 'eyJ', '.'] },
   // `ab://` + `:` + one secret character + `@`.
   url_credentials: { minLength: 8, allOf: ['@', '://'] },
+  // `password` + one space + a quoted character, in any case; `identified` + ` by ` + one is longer.
+  sql_password: { minLength: 12, anyOf: ["'", '"'], contains: /password|identified/i },
   // `https://hooks.slack.com/` + `services/` + 8.
   slack_webhook: { minLength: 41, allOf: ['://', 'hooks.slack.com/'] },
   // A four-letter prefix + 16 of [A-Z0-9].

@@ -87,6 +87,13 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     value:
       /(?<!(?<!\\)[A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
   },
+  // Passwords set in SQL: `WITH PASSWORD '…'`, `IDENTIFIED [WITH plugin] BY '…'`, `SET PASSWORD [FOR u] =
+  // '…'`, `PASSWORD('…')`; only the quoted text goes. Single quotes may hold `''` and `\'` escapes.
+  {
+    name: 'sql_password',
+    value:
+      /(?<![A-Za-z0-9_])(?:identified\s{1,4}(?:with\s{1,4}[A-Za-z0-9_]{1,64}\s{1,4})?(?:by|as)\s{1,4}(?:password\s{1,4})?|set\s{1,4}password(?:\s{1,4}for\s{1,4}[^=\r\n]{1,128})?\s{0,4}=\s{0,4}|password(?:\s{0,4}\(\s{0,4}|\s{1,4}))\\?['"](?<secret>(?<=')(?:[^'\\\r\n]|''|\\.){1,1024}(?=')|(?<=")[^"\\\r\n]{1,1024}(?=\\?"))\\?['"]/i,
+  },
   // Slack incoming-webhook URLs are bearer credentials in themselves.
   {
     name: 'slack_webhook',

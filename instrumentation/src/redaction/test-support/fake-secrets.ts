@@ -194,6 +194,16 @@ export const FAKE_SECRET_FORMATS: Record<string, (random: Random) => FakeSecret>
       needles: [password],
     };
   },
+  sql_password: (random) => {
+    const password = chars(random, ALNUM + '-_!#', 16);
+    const statements = [
+      `ALTER USER app WITH PASSWORD '${password}'`,
+      `CREATE USER 'svc'@'%' IDENTIFIED BY '${password}'`,
+      `SET PASSWORD FOR 'svc'@'%' = '${password}'`,
+    ];
+    const text = statements[Math.floor(random() * statements.length)] ?? '';
+    return { text, rule: 'sql_password', needles: [password] };
+  },
   connection_string_password: (random) => {
     const password = chars(random, ALNUM + '!#$%', 16);
     return {
