@@ -263,6 +263,13 @@ describe('passwords set in SQL', () => {
     });
   });
 
+  it('finds them after an escaped newline, as in a JSON string scanned as text', () => {
+    const text = String.raw`"migrate:\nSET PASSWORD FOR 'svc'@'%' = 'Zx81-q'\n"`;
+    expect(redactor.redactString(text).value).toBe(
+      String.raw`"migrate:\nSET PASSWORD FOR 'svc'@'%' = '[REDACTED:sql_password]'\n"`,
+    );
+  });
+
   it('leaves SQL that names passwords without setting one alone', () => {
     const survivors = [
       'SELECT password_changed_at FROM users',

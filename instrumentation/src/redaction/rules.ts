@@ -92,7 +92,7 @@ const VALUE_RULES: readonly BuiltInRule[] = [
   {
     name: 'sql_password',
     value:
-      /(?<![A-Za-z0-9_])(?:identified\s{1,4}(?:with\s{1,4}[A-Za-z0-9_]{1,64}\s{1,4})?(?:by|as)\s{1,4}(?:password\s{1,4})?|set\s{1,4}password(?:\s{1,4}for\s{1,4}[^=\r\n]{1,128})?\s{0,4}=\s{0,4}|password(?:\s{0,4}\(\s{0,4}|\s{1,4}))\\?['"](?<secret>(?<=')(?:[^'\\\r\n]|''|\\.){1,1024}(?=')|(?<=")[^"\\\r\n]{1,1024}(?=\\?"))\\?['"]/i,
+      /(?<!(?<!\\)[A-Za-z0-9_])(?:identified\s{1,4}(?:with\s{1,4}[A-Za-z0-9_]{1,64}\s{1,4})?(?:by|as)\s{1,4}(?:password\s{1,4})?|set\s{1,4}password(?:\s{1,4}for\s{1,4}[^=\r\n]{1,128})?\s{0,4}=\s{0,4}|password(?:\s{0,4}\(\s{0,4}|\s{1,4}))\\?['"](?<secret>(?<=')(?:[^'\\\r\n]|''|\\.){1,1024}(?=')|(?<=")[^"\\\r\n]{1,1024}(?=\\?"))\\?['"]/i,
   },
   // Slack incoming-webhook URLs are bearer credentials in themselves.
   {
