@@ -121,6 +121,24 @@ describe('key rules', () => {
     ['passphrase', 'key_passphrase'],
     ['signature', 'key_signature'],
     ['X-Hub-Signature-256', 'key_signature'],
+    ['SECRET_KEY_BASE', 'key_secret'],
+    ['secretKeyBase', 'key_secret'],
+    ['hmac_key', 'key_secret'],
+    ['decryption_key', 'key_secret'],
+    ['TS_AUTHKEY', 'key_secret'],
+    ['recovery_key', 'key_secret'],
+    ['totp_seed', 'key_secret'],
+    ['master_key', 'key_secret'],
+    ['encryptionKey', 'key_secret'],
+    ['signing_key', 'key_secret'],
+    ['webhook_secret', 'key_secret'],
+    ['mnemonic', 'key_passphrase'],
+    ['MNEMONIC_PHRASE', 'key_passphrase'],
+    ['seed_phrase', 'key_passphrase'],
+    ['seedPhrase', 'key_passphrase'],
+    ['recovery-phrase', 'key_passphrase'],
+    ['wallet_seed', 'key_passphrase'],
+    ['GPG_PASSPHRASE', 'key_passphrase'],
   ];
 
   it.each(cases)('%s: the whole value becomes the %s marker', (key, rule) => {
@@ -177,6 +195,24 @@ describe('key rules', () => {
       passwordPolicy: 'min-length-14',
     };
     expect(redactor.redactValue(value)).toEqual({ value, count: 0, byRule: {} });
+  });
+
+  it('does not treat seeds, key ids or names of secrets as secrets', () => {
+    const value = {
+      seed: 42,
+      random_seed: 7,
+      seedCount: 3,
+      key: 'region',
+      key_id: 'k-1',
+      encryption_key_id: 'alias/prod',
+      public_key: 'ed25519 pub',
+      mnemonic_index: 4,
+      secret_key_base_rotated_at: '2026-01-01',
+      keyboard: 'us',
+    };
+    expect(redactor.redactValue(value)).toEqual({ value, count: 0, byRule: {} });
+    const text = 'seed=42 key_id=k-1 keyboard=us random_seed: 7';
+    expect(redactor.redactString(text)).toEqual({ value: text, count: 0, byRule: {} });
   });
 
   it('keeps empty, null and boolean values under secret keys: they reveal nothing', () => {

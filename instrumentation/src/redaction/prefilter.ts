@@ -33,9 +33,9 @@ export interface Prefilter {
 /**
  * Words one of which every `name=value` pair the built-in key rules claim holds, and every AWS secret
  * key or URL signature match: `pass`, `pwd`, `secret`, `token`, `authorization`, `key`, `credentials`,
- * `cookie`, `signature` (and `sig=`), `dsn`, `str`, in any case.
+ * `cookie`, `signature` (and `sig=`), `dsn`, `str`, `phrase`, `mnemonic`, `seed`, in any case.
  */
-const CREDENTIAL_WORDS = /pass|pwd|secret|token|authori|key|cred|cookie|sig|dsn|str/i;
+const CREDENTIAL_WORDS = /pass|pwd|secret|token|authori|key|cred|cookie|sig|dsn|str|phrase|mnemonic|seed/i;
 
 /** What the prefilters know about the text being scanned; facts are gathered once and shared. */
 export interface TextFacts {

@@ -35,17 +35,21 @@ const KEY_RULES: readonly BuiltInRule[] = [
   { name: 'key_session_key', key: keyNamed('session_?key') },
   // DSNs and ADO/JDBC connection strings embed passwords.
   { name: 'key_connection_string', key: keyNamed('connection_?string|conn_?str(?:ing)?|dsn') },
-  // Passphrases for keys and wallets.
-  { name: 'key_passphrase', key: keyNamed('pass_?phrase') },
+  // Passphrases for keys, and wallet seeds: `GPG_PASSPHRASE`, `mnemonic`, `seedPhrase`, `wallet_seed` (not `seed`).
+  {
+    name: 'key_passphrase',
+    key: keyNamed('(?:pass|seed|recovery|mnemonic)_?phrase|mnemonic|(?:wallet|master)_?seed'),
+  },
   // Passwords in every spelling: `password`, `dbPassword`, `PASSWD`, `pwd`, `pass`.
   { name: 'key_password', key: keyNamed('[a-z]{0,16}password|passwd|pwd|pass') },
   // API keys: `apiKey`, `x-api-key`, `OPENAI_API_KEY`, `Ocp-Apim-Subscription-Key`, `DD_APP_KEY`.
   { name: 'key_api_key', key: keyNamed('[a-z]{0,16}api_?key|(?:app|application|subscription)_?key') },
-  // Secrets and symmetric keys: `secret`, `aws_secret_access_key`, `AccountKey`, `signing_key`.
+  // Secrets and symmetric keys: `secret`, `aws_secret_access_key`, `AccountKey`, `signing_key`,
+  // Rails' `SECRET_KEY_BASE`, `TS_AUTHKEY`, one-time-password seeds.
   {
     name: 'key_secret',
     key: keyNamed(
-      '[a-z]{0,16}secrets?|secret_(?:access_)?key|(?:access|account|master|encryption|signing|shared)_?key',
+      '[a-z]{0,16}secrets?|secret_(?:access_)?key(?:_base)?|(?:access|account|master|encryption|decryption|signing|shared|hmac|auth|recovery)_?key|[th]?otp_?seed',
     ),
   },
   // `Authorization` / `Proxy-Authorization` headers and attributes.
@@ -223,7 +227,7 @@ export const ASSIGNMENT_NAME =
  * suffix), so ordinary `name=value` text is skipped by the regex engine without building a match.
  */
 export const BUILT_IN_ASSIGNMENT_NAME =
-  /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,48}?(?:pass(?:word|wd|phrase)?|pwd|secrets?|token|authori[sz]ation|key|credentials?|creds?|cookies?|signature|dsn|str(?:ing)?)[0-9]{0,4}(?:[_.-]?(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|[0-9]{1,4}))?)\\?["']?\s{0,4}(?::=|=>|:|=)/i;
+  /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,48}?(?:pass(?:word|wd|phrase)?|pwd|secrets?|token|authori[sz]ation|key(?:[_.-]?base)?|credentials?|creds?|cookies?|signature|dsn|str(?:ing)?|phrase|mnemonic|seed)[0-9]{0,4}(?:[_.-]?(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|[0-9]{1,4}))?)\\?["']?\s{0,4}(?::=|=>|:|=)/i;
 
 /**
  * The value after a secret name, matched where the name ended: quoted, or up to a delimiter, keeping an
