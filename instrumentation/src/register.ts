@@ -19,6 +19,7 @@ import { defaultResource, detectResources, envDetector, hostDetector } from '@op
 import type * as NodeSdkModule from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { shortenOtlpGrpcReconnectBackoff } from './grpc-reconnect.js';
 import { McpInstrumentation } from './instrumentation.js';
 import { RetryingSpanExporter } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
@@ -94,6 +95,7 @@ const traceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined 
       const { OTLPTraceExporter } = loadModule(
         '@opentelemetry/exporter-trace-otlp-grpc',
       ) as typeof OtlpGrpcTraceExporterModule;
+      shortenOtlpGrpcReconnectBackoff();
       // This exporter reports every gRPC error as final: retry what the collector could not take.
       return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)));
     }

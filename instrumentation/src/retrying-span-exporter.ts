@@ -49,6 +49,8 @@ export class RetryingSpanExporter implements SpanExporter {
   /** Until then the collector counts as down: batches get one attempt, no retries, so none lingers. */
   private downUntil = 0;
   private exiting = false;
+  /** Spans given up since start, for the diagnostic that reports drops. */
+  private dropped = 0;
 
   constructor(
     private readonly inner: SpanExporter,
@@ -69,26 +71,40 @@ export class RetryingSpanExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     if (this.exiting && Date.now() < this.downUntil) {
+      this.dropped += spans.length;
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('collector unreachable at exit') });
       return;
     }
     const started = Date.now();
+    // A collector that just exhausted a retry budget is likely still down: one attempt, no retries.
+    const mayRetry = started >= this.downUntil;
     let attempt = 0;
+    const giveUp = (result: ExportResult, unreachable: boolean) => {
+      if (unreachable) this.downUntil = Date.now() + this.maxElapsedMs;
+      this.dropped += spans.length;
+      // Rate-limited by the diagnostics logger: one line a minute, with a count of the lines suppressed.
+      diag.warn(
+        `mcpscope: ${spans.length} spans were not delivered and are dropped (${this.dropped} since start)`,
+      );
+      resultCallback(result);
+    };
     const send = () =>
       this.inner.export(spans, (result) => {
-        if (
-          result.code === ExportResultCode.SUCCESS ||
-          this.stopped ||
-          !isRetryableExportError(result.error)
-        ) {
+        if (result.code === ExportResultCode.SUCCESS) {
+          this.downUntil = 0;
           resultCallback(result);
+          return;
+        }
+        const retryable = isRetryableExportError(result.error);
+        if (this.stopped || !retryable || !mayRetry) {
+          giveUp(result, retryable);
           return;
         }
         const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** attempt);
         const delay = Math.round(backoff * (0.5 + Math.random()));
         attempt += 1;
         if (Date.now() - started + delay > this.maxElapsedMs) {
-          resultCallback(result);
+          giveUp(result, true);
           return;
         }
         diag.debug(`mcpscope: export failed with a retryable error; retrying in ${delay} ms`);
