@@ -17,12 +17,18 @@ import type * as OtlpProtobufTraceExporterModule from '@opentelemetry/exporter-t
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { defaultResource, detectResources, envDetector, hostDetector } from '@opentelemetry/resources';
 import type * as NodeSdkModule from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { shortenOtlpGrpcReconnectBackoff } from './grpc-reconnect.js';
 import { McpInstrumentation } from './instrumentation.js';
 import { RetryingSpanExporter } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
+import { StderrSpanExporter } from './stderr-span-exporter.js';
 import { TaskIdSpanProcessor } from './task-context.js';
 import type { McpInstrumentationConfig } from './types.js';
 
@@ -67,13 +73,21 @@ const OTLP_PROTOCOLS = new Set(['grpc', 'http/protobuf', 'http/json']);
 /** Propagators built here; any other name (b3, jaeger, …) is the Node SDK's to resolve. */
 const W3C_PROPAGATORS = new Set(['tracecontext', 'baggage', 'none']);
 
+/** Trace exporters built here; any other name (zipkin, …) is the Node SDK's to resolve. */
+const OWN_TRACE_EXPORTERS = new Set(['otlp', 'console', 'none']);
+
+/** `OTEL_TRACES_EXPORTER`, `otlp` when unset. */
+const traceExporterNames = (env: NodeJS.ProcessEnv): string[] => {
+  const names = [...new Set(listFromEnv(env.OTEL_TRACES_EXPORTER))];
+  return names.length === 0 ? ['otlp'] : names;
+};
+
 /**
  * Whether the configuration asks for more than OTLP traces with W3C propagation: another trace
  * exporter, metrics or logs, another propagator. Only then is the full Node SDK loaded.
  */
 const needsFullNodeSdk = (env: NodeJS.ProcessEnv): boolean => {
-  const traceExporters = listFromEnv(env.OTEL_TRACES_EXPORTER);
-  if (traceExporters.length > 0 && traceExporters.join(',') !== 'otlp') return true;
+  if (!traceExporterNames(env).every((name) => OWN_TRACE_EXPORTERS.has(name))) return true;
   if (!OTLP_PROTOCOLS.has(otlpProtocol(env))) return true;
   for (const signal of [env.OTEL_METRICS_EXPORTER, env.OTEL_LOGS_EXPORTER]) {
     const exporters = listFromEnv(signal);
@@ -82,13 +96,8 @@ const needsFullNodeSdk = (env: NodeJS.ProcessEnv): boolean => {
   return listFromEnv(env.OTEL_PROPAGATORS).some((name) => !W3C_PROPAGATORS.has(name));
 };
 
-/**
- * The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (gRPC unless told otherwise), or
- * undefined to let the Node SDK follow `OTEL_TRACES_EXPORTER` when it names another exporter.
- */
-const traceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined => {
-  const exporters = env.OTEL_TRACES_EXPORTER?.trim();
-  if (exporters && exporters !== 'otlp') return undefined;
+/** The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, gRPC unless told otherwise. */
+const otlpTraceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined => {
   const protocol = otlpProtocol(env);
   switch (protocol) {
     case 'grpc': {
@@ -117,6 +126,31 @@ const traceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefined 
   }
 };
 
+interface TraceExporters {
+  otlp?: SpanExporter;
+  console?: SpanExporter;
+}
+
+/** Task ids on every span, OTLP batched, the console span by span as the SDK does it. */
+const spanProcessorsFor = ({ otlp, console }: TraceExporters): SpanProcessor[] => [
+  new TaskIdSpanProcessor(),
+  ...(otlp ? [new BatchSpanProcessor(otlp)] : []),
+  ...(console ? [new SimpleSpanProcessor(console)] : []),
+];
+
+/**
+ * The trace exporters `OTEL_TRACES_EXPORTER` names (`otlp`, `console` on stderr, `none`), or undefined
+ * to let the Node SDK follow it when it names another exporter.
+ */
+const traceExportersFromEnv = (env: NodeJS.ProcessEnv): TraceExporters | undefined => {
+  const names = traceExporterNames(env);
+  if (!names.every((name) => OWN_TRACE_EXPORTERS.has(name))) return undefined;
+  if (names.includes('none')) return {};
+  const otlp = names.includes('otlp') ? otlpTraceExporterFromEnv(env) : undefined;
+  if (names.includes('otlp') && otlp === undefined) return undefined;
+  return { otlp, console: names.includes('console') ? new StderrSpanExporter() : undefined };
+};
+
 /**
  * The W3C propagators `OTEL_PROPAGATORS` names, as the Node SDK builds them: undefined for the
  * default (trace context and baggage), null for none.
@@ -132,17 +166,21 @@ const w3cPropagatorFromEnv = (env: NodeJS.ProcessEnv): TextMapPropagator | null 
 };
 
 /**
- * NodeSDK installs a console logger when OTEL_LOG_LEVEL is set, and console.info writes to stdout,
- * a stdio server's protocol channel. The variable is hidden while the SDK is built; the level was
- * already given to mcpscope's stderr logger.
+ * The environment the Node SDK is built and started in. It installs a console logger when
+ * OTEL_LOG_LEVEL is set, and console.info writes to stdout, a stdio server's protocol channel: the
+ * variable is hidden (the level was already given to mcpscope's stderr logger). Its OTLP exporters
+ * default to HTTP; mcpscope's documented default is gRPC, for every signal alike.
  */
-const withoutConsoleDiagnostics = <T>(env: NodeJS.ProcessEnv, build: () => T): T => {
+const inSdkEnvironment = <T>(env: NodeJS.ProcessEnv, build: () => T): T => {
   const level = env.OTEL_LOG_LEVEL;
+  const defaultProtocol = env.OTEL_EXPORTER_OTLP_PROTOCOL === undefined;
   delete env.OTEL_LOG_LEVEL;
+  if (defaultProtocol) env.OTEL_EXPORTER_OTLP_PROTOCOL = 'grpc';
   try {
     return build();
   } finally {
     if (level !== undefined) env.OTEL_LOG_LEVEL = level;
+    if (defaultProtocol) delete env.OTEL_EXPORTER_OTLP_PROTOCOL;
   }
 };
 
@@ -203,11 +241,11 @@ const resourceDetectors = [envDetector, hostDetector];
 const startTracing = (
   env: NodeJS.ProcessEnv,
   instrumentation: McpInstrumentation,
-  exporter: SpanExporter,
+  exporters: TraceExporters,
 ): { shutdown(): Promise<void> } => {
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(detectResources({ detectors: resourceDetectors })),
-    spanProcessors: [new TaskIdSpanProcessor(), new BatchSpanProcessor(exporter)],
+    spanProcessors: spanProcessorsFor(exporters),
   });
   registerInstrumentations({ instrumentations: [instrumentation] });
   provider.register({ propagator: w3cPropagatorFromEnv(env) });
@@ -218,24 +256,22 @@ const startTracing = (
 const startNodeSdk = (
   env: NodeJS.ProcessEnv,
   instrumentation: McpInstrumentation,
-  exporter: SpanExporter | undefined,
+  exporters: TraceExporters | undefined,
 ): { shutdown(): Promise<void> } => {
   const { NodeSDK } = loadModule('@opentelemetry/sdk-node') as typeof NodeSdkModule;
-  const spanProcessors: SpanProcessor[] = [new TaskIdSpanProcessor()];
-  if (exporter) spanProcessors.push(new BatchSpanProcessor(exporter));
-  const sdk = withoutConsoleDiagnostics(
-    env,
-    () =>
-      new NodeSDK({
-        ...(exporter ? { spanProcessors } : {}),
-        // mcpscope exports traces; metrics and logs only when the application asks for them.
-        ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
-        ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
-        instrumentations: [instrumentation],
-        resourceDetectors,
-      }),
-  );
-  sdk.start();
+  // Exporters read the environment when the SDK starts: both steps run in it.
+  const sdk = inSdkEnvironment(env, () => {
+    const started = new NodeSDK({
+      ...(exporters ? { spanProcessors: spanProcessorsFor(exporters) } : {}),
+      // mcpscope exports traces; metrics and logs only when the application asks for them.
+      ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+      ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+      instrumentations: [instrumentation],
+      resourceDetectors,
+    });
+    started.start();
+    return started;
+  });
   return sdk;
 };
 
@@ -252,12 +288,12 @@ const start = (): Promise<void> => {
       registerInstrumentations({ instrumentations: [instrumentation] });
       return instrumentation.ready;
     }
-    const exporter = traceExporterFromEnv(env);
+    const exporters = traceExportersFromEnv(env);
     const sdk =
-      exporter && !needsFullNodeSdk(env)
-        ? startTracing(env, instrumentation, exporter)
-        : startNodeSdk(env, instrumentation, exporter);
-    flushOnExit(sdk, exporter);
+      exporters && !needsFullNodeSdk(env)
+        ? startTracing(env, instrumentation, exporters)
+        : startNodeSdk(env, instrumentation, exporters);
+    flushOnExit(sdk, exporters?.otlp);
   } catch (error) {
     diag.error('mcpscope: could not start OpenTelemetry; the application runs uninstrumented', error);
   }

@@ -22,13 +22,18 @@ afterAll(() => collector.close());
  * Talks JSON-RPC to a stdio server by hand, so the test sees every byte the server writes to stdout:
  * only JSON-RPC messages may be there.
  */
-const exerciseStdioServer = async (args: string[], serviceName: string) => {
+const exerciseStdioServer = async (
+  args: string[],
+  serviceName: string,
+  extraEnv: Record<string, string> = {},
+) => {
   const server = startProcess(process.execPath, args, {
     env: {
       ...process.env,
       OTEL_SERVICE_NAME: serviceName,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
       OTEL_LOG_LEVEL: 'debug',
+      ...extraEnv,
     },
   });
   const send = (message: object) => server.child.stdin?.write(`${JSON.stringify(message)}\n`);
@@ -93,6 +98,26 @@ describe('the one import in a stdio server', () => {
       expect(server.stderr()).not.toContain(API_KEY);
     },
   );
+
+  it.each([
+    ['OTEL_TRACES_EXPORTER=otlp,console', { OTEL_TRACES_EXPORTER: 'otlp,console' }],
+    // The full Node SDK path: its OTLP exporters default to HTTP, ours to gRPC.
+    [
+      'OTEL_TRACES_EXPORTER=otlp,console with metrics',
+      { OTEL_TRACES_EXPORTER: 'otlp,console', OTEL_METRICS_EXPORTER: 'otlp' },
+    ],
+  ])('with %s prints spans to stderr, not stdout, and still exports over gRPC', async (label, env) => {
+    const serviceName = `fixture-console-${label.length}`;
+    const { server, code } = await exerciseStdioServer([fixture('esm-stdio-server.mjs')], serviceName, env);
+    expect(code, server.stderr()).toBe(0);
+    stdoutIsOnlyJsonRpc(server.stdout());
+    expect(server.stderr()).toContain(`name: 'tools/call list_workspaces'`);
+    expect(server.stderr()).not.toContain(API_KEY);
+    await collector.waitForSpan(
+      (candidate) => candidate.serviceName === serviceName && candidate.name === 'tools/call list_workspaces',
+      `the tools/call span of ${serviceName}`,
+    );
+  });
 
   it('does nothing when OTEL_SDK_DISABLED=true, and the server still works', async () => {
     const server = startProcess(process.execPath, [fixture('esm-stdio-server.mjs')], {
