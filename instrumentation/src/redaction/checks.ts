@@ -62,6 +62,9 @@ export const looksLikeToken = (candidate: string): boolean =>
   candidate.length >= 20 ||
   (/[a-z]/.test(candidate) && /[A-Z]/.test(candidate) && candidate.length >= 12);
 
+/** Random base64 key material holds both cases; hex digests and commit hashes hold one. */
+export const mixedCase = (candidate: string): boolean => /[a-z]/.test(candidate) && /[A-Z]/.test(candidate);
+
 /** Random key material has digits; words joined by dashes (`sk-is-not-a-key`) do not. */
 export const containsDigit = hasDigit;
 

@@ -268,6 +268,40 @@ describe('false positives: what must survive untouched', () => {
   });
 });
 
+describe('AWS secret access keys next to their key id', () => {
+  const id = ['AK', 'IA'].join('') + 'Z7XK3PQ9RMT2LWVB';
+  const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+  it.each([
+    [
+      `my aws key ${id} secret ${secret}`,
+      `my aws key [REDACTED:aws_access_key_id] secret [REDACTED:aws_secret_access_key]`,
+    ],
+    [`${id},${secret}\n`, `[REDACTED:aws_access_key_id],[REDACTED:aws_secret_access_key]\n`],
+    [
+      `{'id': '${id.replace('AKIA', 'ASIA')}', 'key': '${secret}'}`,
+      `{'id': '[REDACTED:aws_access_key_id]', 'key': '[REDACTED:aws_secret_access_key]'}`,
+    ],
+    [
+      `creds: ${id} / the-secret-is: ${secret}.`,
+      `creds: [REDACTED:aws_access_key_id] / the-secret-is: [REDACTED:aws_secret_access_key].`,
+    ],
+  ])('%s', (text, expected) => {
+    expect(redactor.redactString(text)).toEqual({
+      value: expected,
+      count: 2,
+      byRule: { aws_secret_access_key: 1, aws_access_key_id: 1 },
+    });
+  });
+
+  it('leaves a git commit or a hex digest after a key id alone', () => {
+    const sha = '3f5a9c1e7b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a';
+    expect(redactor.redactString(`${id} rotated in commit ${sha}`).value).toBe(
+      `[REDACTED:aws_access_key_id] rotated in commit ${sha}`,
+    );
+  });
+});
+
 describe('passwords set in SQL', () => {
   it.each([
     [

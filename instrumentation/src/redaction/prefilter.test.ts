@@ -93,6 +93,8 @@ const PIECES = [
   'workflows/',
   'AKIA',
   'ASIA',
+  'AKIAZ7XK3PQ9RMT2LWVB ',
+  ', ',
   'AROA',
   'aws_',
   'secret_access_key',

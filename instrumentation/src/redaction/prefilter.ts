@@ -202,8 +202,11 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
     // Without the leading `A`: uppercase first letters are rare, which keeps each search short.
     anyOf: ['KIA', 'SIA', 'BIA', 'CCA', 'GPA', 'IDA', 'IPA', 'NPA', 'NVA', 'ROA'],
   },
-  // `secretaccesskey` + `:` or `=` + 40, in any case.
-  aws_secret_access_key: { minLength: 56, credentialWord: true, contains: /secret_?access_?key/i },
+  // `secretaccesskey` + `:` or `=` + 40, or a key id + one separator + 40, in any case.
+  aws_secret_access_key: {
+    minLength: 56,
+    contains: /secret_?access_?key|(?:AKIA|ASIA)[A-Z0-9]{16}/i,
+  },
   // `AIza` + 35 token characters.
   google_api_key: { minLength: 39, minWordRun: 39, allOf: ['AIza'] },
   // `ya29.` + 20, or `1//0` + 30.

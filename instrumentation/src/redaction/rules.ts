@@ -8,12 +8,18 @@
  * instead of one per character.
  * When a pattern has a `secret` group, only that group is replaced and the context around it stays.
  */
-import { cardNumberLength, containsDigit, decodesToCredentialPair, looksLikeToken } from './checks.js';
+import {
+  cardNumberLength,
+  containsDigit,
+  decodesToCredentialPair,
+  looksLikeToken,
+  mixedCase,
+} from './checks.js';
 import type { RedactionRule } from './types.js';
 
 export interface BuiltInRule extends RedactionRule {
   /** Confirms a value match (the `secret` group, or the whole match) before it is replaced. */
-  accept?: (secret: string) => boolean;
+  accept?: (secret: string, match?: RegExpExecArray) => boolean;
   /** How many leading characters of the match are the secret; 0 keeps it. For runs that may overshoot. */
   measure?: (secret: string) => number;
 }
@@ -103,17 +109,21 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     name: 'slack_webhook',
     value: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/(?<secret>[A-Za-z0-9/_+-]{8,512})/,
   },
+  // AWS secret access keys have no prefix: recognised by the name written before them, or by an
+  // AKIA/ASIA key id at most three words before them (`AKIA… secret wJalr…`, `AKIA…,wJalr…`), where
+  // they must look random (mixed case), so a commit hash near an id stays. Runs before the key-id
+  // rule, which then takes the id.
+  {
+    name: 'aws_secret_access_key',
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9])(?:(?:aws_?)?secret_?access_?key\\?["']?\s{0,4}(?::|=>|=)\s{0,4}\\?["']?|(?<id>(?:AKIA|ASIA)[A-Z0-9]{16})(?:[^A-Za-z0-9+_-]{1,8}[A-Za-z_-]{1,32}){0,3}[^A-Za-z0-9+_-]{1,8})(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/i,
+    accept: (secret, match) => match?.groups?.id === undefined || mixedCase(secret),
+  },
   // AWS access key ids (long-term AKIA, temporary ASIA and the other IAM prefixes).
   {
     name: 'aws_access_key_id',
     value:
       /(?<!(?<!\\)[A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}(?![A-Za-z0-9])/,
-  },
-  // AWS secret access keys have no prefix: recognised by the name written before them.
-  {
-    name: 'aws_secret_access_key',
-    value:
-      /(?<!(?<!\\)[A-Za-z0-9])(?:aws_?)?secret_?access_?key\\?["']?\s{0,4}(?::|=>|=)\s{0,4}\\?["']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/i,
   },
   // Google API keys.
   { name: 'google_api_key', value: new RegExp(`${START}AIza[0-9A-Za-z_-]{35}`) },

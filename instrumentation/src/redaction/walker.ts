@@ -243,7 +243,7 @@ export const createRedactor = ({
     return {
       // Match indices cost an allocation per match: only patterns with a `secret` group need them.
       pattern: withFlags(rule.value, /\(\?<secret>/.test(rule.value.source) ? 'gd' : 'g', 'y'),
-      ruleFor: (secret) => (accept === undefined || accept(secret) ? name : undefined),
+      ruleFor: (secret, match) => (accept === undefined || accept(secret, match) ? name : undefined),
       ...(measure === undefined ? {} : { measure }),
       prefilter: builtIn ? prefilterFor(rule.name) : undefined,
     };
