@@ -1,31 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SpanFacts } from './span-facts.js';
 import { isTask } from './task-rollup.js';
-
-const facts = (overrides: Partial<SpanFacts>): SpanFacts => ({
-  traceId: 'a'.repeat(32),
-  spanId: 'b'.repeat(16),
-  parentSpanId: null,
-  kind: 'server',
-  startNs: 0n,
-  endNs: 1n,
-  serviceName: 'runbook-server',
-  statusError: false,
-  method: null,
-  tool: null,
-  taskId: null,
-  fingerprint: null,
-  errorType: null,
-  arguments: null,
-  inputTokens: null,
-  outputTokens: null,
-  authOutcome: null,
-  authReason: null,
-  authSide: null,
-  feedbackVerdict: null,
-  feedbackNote: null,
-  ...overrides,
-});
+import { facts } from './test-support/facts.js';
 
 describe('which traces are tasks', () => {
   it('a rejected token alone in its trace is an auth event, not a (failed) task', () => {

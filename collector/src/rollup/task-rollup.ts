@@ -157,8 +157,14 @@ const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; output
   };
 };
 
+/**
+ * Whether the task's earliest root span failed. A tool call without a parent (an agent that opens no
+ * span of its own) is not the task's root: its failure is the call's, and a retry can recover it.
+ */
 const rootFailed = (spans: readonly SpanFacts[]): boolean => {
-  const roots = spans.filter((span) => span.parentSpanId === null).sort(byStart);
+  const roots = spans
+    .filter((span) => span.parentSpanId === null && span.method !== TOOLS_CALL_METHOD)
+    .sort(byStart);
   const root = roots[0];
   return root !== undefined && spanFailed(root);
 };
