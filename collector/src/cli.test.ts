@@ -56,6 +56,19 @@ describe('mcpscope CLI', () => {
     const remote = runCli(['collector'], { MCPSCOPE_HOST: '0.0.0.0' });
     expect(await remote.exited).not.toBe(0);
     expect(remote.output.stderr).toContain('invalid setting host');
+
+    // A command line it cannot read is a usage error too: exit 2, as for a bad setting.
+    const unknown = runCli(['collector', '--htp-port', '80']);
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.output.stderr).toContain("unknown option '--htp-port'");
+  });
+
+  it('shows each setting with its variable and default in --help', async () => {
+    const help = runCli(['collector', '--help']);
+    expect(await help.exited).toBe(0);
+    const text = help.output.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('[MCPSCOPE_GRPC_PORT] (default: 4317)');
+    expect(text).toContain('[MCPSCOPE_DB_PATH] (default: ./data/mcpscope.duckdb)');
   });
 
   it('runs the collector, tells how to point an exporter at it, lists tasks, and stops cleanly on SIGTERM', async () => {

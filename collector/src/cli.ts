@@ -123,16 +123,25 @@ const runTasks = async (options: { url: string; limit: string; outcome?: string;
   process.stdout.write(body.tasks.length === 0 ? 'no tasks yet\n' : `${formatTaskTable(body.tasks)}\n`);
 };
 
-const program = new Command('mcpscope').description(
-  'Observability for MCP servers and the agents that call them.',
-);
+const program = new Command('mcpscope')
+  .description('Observability for MCP servers and the agents that call them.')
+  // A command line it cannot read exits 2, as a bad setting does; help exits 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+/** The default a setting takes, for --help; none for settings that are off unless given. */
+const defaultShown = (value: unknown): string => {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return '';
+  return ` (default: ${Array.isArray(value) ? value.join(',') : String(value)})`;
+};
 
 const collectorCommand = program
   .command('collector')
   .description('Run the collector: OTLP in, DuckDB, task rollups, /api and /metrics out.');
 for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
   const flags = BOOLEAN_SETTINGS.has(name) ? spec.flag : `${spec.flag} <value>`;
-  collectorCommand.addOption(new Option(flags, `${spec.description} [${spec.env}]`));
+  collectorCommand.addOption(
+    new Option(flags, `${spec.description} [${spec.env}]${defaultShown(spec.default)}`),
+  );
 }
 collectorCommand.action((flags: Record<string, string | boolean | undefined>) => runCollector(flags));
 

@@ -53,9 +53,12 @@ describe('collector configuration', () => {
       'invalid setting grpcPort (--grpc-port or MCPSCOPE_GRPC_PORT): expected an integer from 0 to 65535',
     );
     expect(failure(() => parseConfig({ env: {}, flags: { httpPort: '70000' } }))).toContain('httpPort');
-    expect(
-      failure(() => parseConfig({ env: { MCPSCOPE_REDACTION_RULES: '[{"name":"x","key":"("}]' } })),
-    ).toContain('redactionRules');
+    const badPattern = failure(() =>
+      parseConfig({ env: { MCPSCOPE_REDACTION_RULES: '[{"name":"x","key":"(secret-part"}]' } }),
+    );
+    expect(badPattern).toContain('redactionRules');
+    expect(badPattern).toContain('(a pattern is not a valid regular expression)');
+    expect(badPattern).not.toContain('secret-part');
     expect(failure(() => parseConfig({ env: { MCPSCOPE_ALLOW_INSECURE_REMOTE: 'maybe' } }))).toContain(
       'MCPSCOPE_ALLOW_INSECURE_REMOTE',
     );

@@ -61,8 +61,13 @@ export const parseConfig = ({ flags = {}, env = process.env }: ConfigSources = {
       continue;
     }
     const parsed = spec.schema.safeParse(raw);
-    if (!parsed.success)
-      throw new ConfigError(`invalid setting ${describe(name)}: expected ${spec.expected}`);
+    if (!parsed.success) {
+      // Only the schema's own fixed sentences are added: a message never repeats the value given.
+      const reason = parsed.error.issues.find((issue) => issue.code === 'custom')?.message;
+      throw new ConfigError(
+        `invalid setting ${describe(name)}: expected ${spec.expected}${reason ? ` (${reason})` : ''}`,
+      );
+    }
     values[name] = parsed.data;
   }
   const { oidcIssuer, oidcAudience, oidcJwksUrl, ...rest } = values as Omit<CollectorConfig, 'oidc'> & {

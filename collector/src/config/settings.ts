@@ -73,9 +73,12 @@ const redactionRules = z
           value: z.string().min(1).max(1000).optional(),
         })
         .strict()
-        .refine((rule) => rule.key !== undefined || rule.value !== undefined)
-        .refine((rule) =>
-          [rule.key, rule.value].every((pattern) => pattern === undefined || compiles(pattern)),
+        .refine((rule) => rule.key !== undefined || rule.value !== undefined, {
+          message: 'a rule needs a key or a value pattern',
+        })
+        .refine(
+          (rule) => [rule.key, rule.value].every((pattern) => pattern === undefined || compiles(pattern)),
+          { message: 'a pattern is not a valid regular expression' },
         ),
     ),
   );

@@ -201,6 +201,12 @@ describe('OTLP/HTTP receiver facing bad input', () => {
     await expectStillServing();
   });
 
+  it('answers a method other than POST with 405 and Allow: POST', async () => {
+    const response = await fetch(`${server.url}/v1/traces`);
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+  });
+
   it('answers an unknown content type with 415', async () => {
     const response = await post('resourceSpans=1', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(response.status).toBe(415);

@@ -154,5 +154,9 @@ export function otlpHttpRoutes({
   app.post('/v1/traces', handleExport('traces'));
   app.post('/v1/metrics', handleExport('metrics'));
   app.post('/v1/logs', handleExport('logs'));
+  // OTLP/HTTP is POST only: any other method on these paths is told so, not "not found".
+  app.on(['GET', 'PUT', 'PATCH', 'DELETE'], ['/v1/traces', '/v1/metrics', '/v1/logs'], (c) =>
+    c.json({ code: 'method_not_allowed', message: 'OTLP/HTTP export takes POST' }, 405, { Allow: 'POST' }),
+  );
   return app;
 }
