@@ -28,6 +28,7 @@ interface TransportLike {
   protocolVersion?: unknown;
   _protocolVersion?: unknown;
   _url?: unknown;
+  _endpoint?: unknown;
   _serverParams?: unknown;
   constructor?: { name?: string };
 }
@@ -119,6 +120,11 @@ export const addTransportAttributes = (
   if (transport === null || typeof transport !== 'object') return;
   const t = transport as TransportLike;
   if (typeof t.sessionId === 'string' && t.sessionId !== '') attributes[ATTR_MCP_SESSION_ID] = t.sessionId;
+  // The legacy SSE client learns its session only as the sessionId of the endpoint it posts to.
+  else if (t._endpoint instanceof URL) {
+    const sessionId = t._endpoint.searchParams.get('sessionId');
+    if (sessionId) attributes[ATTR_MCP_SESSION_ID] = sessionId;
+  }
   const version =
     knownProtocolVersion ??
     (typeof t.protocolVersion === 'string' ? t.protocolVersion : undefined) ??
