@@ -38,6 +38,8 @@ export const GEN_AI_OPERATION_EXECUTE_TOOL = 'execute_tool';
 export const ERROR_TYPE_TOOL_ERROR = 'tool_error';
 /** `error.type` when the request did not complete in time. */
 export const ERROR_TYPE_TIMEOUT = 'timeout';
+/** A request its caller cancelled (`notifications/cancelled`) while the handler ran. */
+export const ERROR_TYPE_CANCELLED = 'cancelled';
 export const NETWORK_TRANSPORT_PIPE = 'pipe';
 export const NETWORK_TRANSPORT_TCP = 'tcp';
 

@@ -207,6 +207,26 @@ describe('tool calls', () => {
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('records a request its caller cancelled as cancelled on the server, though the handler finished', async () => {
+    const server = new McpServer({ name: 'slow', version: '1.0.0' });
+    let finished!: () => void;
+    const handlerDone = new Promise<void>((resolve) => (finished = resolve));
+    server.registerTool('slow_plan', {}, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      finished();
+      return { content: [{ type: 'text', text: 'plan ready' }] };
+    });
+    const client = await connect(server);
+    await expect(
+      client.callTool({ name: 'slow_plan', arguments: {} }, undefined, { timeout: 50 }),
+    ).rejects.toThrow(/timed out/i);
+    await handlerDone;
+    await new Promise((resolve) => setImmediate(resolve));
+    const [span] = byKind(spansNamed(tracing.spans(), 'tools/call slow_plan'), SpanKind.SERVER);
+    expect(span?.attributes[ATTR_ERROR_TYPE]).toBe('cancelled');
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   it('records a method nobody handles as -32601 on both sides', async () => {
     const client = await connect(buildInfraServer());
     await expect(

@@ -26,6 +26,7 @@ import {
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   BAGGAGE_MCPSCOPE_TASK_ID,
+  ERROR_TYPE_CANCELLED,
   ERROR_TYPE_TOOL_ERROR,
 } from './conventions.js';
 import {
@@ -54,9 +55,15 @@ export type RequestHandler = (request: McpMessage & { id?: unknown }, extra: Han
 interface HandlerExtra {
   sessionId?: string;
   requestId?: unknown;
+  /** Aborted by the SDK when the caller cancels the request; its answer is then never sent. */
+  signal?: { aborted?: boolean };
 }
 
 const MAX_STATUS_MESSAGE = 256;
+const CANCELLED: ErrorClassification = {
+  errorType: ERROR_TYPE_CANCELLED,
+  message: 'cancelled by the caller; no answer was sent',
+};
 const DEFAULT_MAX_ARGUMENTS_LENGTH = 4096;
 
 const metaGetter = {
@@ -226,6 +233,10 @@ export class McpTelemetry {
       }
       return Promise.resolve(outcome).then(
         (result) => {
+          if (extra?.signal?.aborted === true) {
+            this.endWithError(span, CANCELLED);
+            return result;
+          }
           this.endWithResult(protocol, span, request.method, result);
           return result;
         },
