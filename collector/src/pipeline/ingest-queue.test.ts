@@ -60,6 +60,23 @@ describe('ingest queue', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('commits the other requests of a group when one of them cannot be stored', async () => {
+    const { store, path } = await temp();
+    const queue = new IngestQueue({ store, batchIntervalMs: 20 });
+    // An end time no signed 64-bit column holds: the decoders refuse it, so it comes in directly here.
+    const [unstorable] = spans(1, 'poison');
+    const poison = [{ ...unstorable!, endTimeUnixNano: 2n ** 64n - 1n }];
+    const results = await Promise.allSettled([
+      queue.accept(spans(3, 'x')),
+      queue.accept(poison),
+      queue.accept(spans(2, 'y')),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await queue.close();
+    await store.close();
+    expect(await countSpansInOtherProcess(path)).toBe(5);
+  });
+
   it('answers IngestOverloadedError once the spans waiting reach capacity, and recovers after', async () => {
     const { store } = await temp();
     let release: () => void = () => {};

@@ -124,10 +124,14 @@ export class IngestQueue implements SpanSink {
     }
     this.committing = this.commit(batch, spanCount).finally(() => {
       this.committing = undefined;
-      this.waiting -= spanCount;
-      this.onDepthChanged(this.waiting);
       if (this.pending.length > 0 && !this.closed) this.schedule();
     });
+  }
+
+  /** The queue no longer holds these requests' spans: they are answered next. */
+  private settled(batch: readonly PendingRequest[]): void {
+    for (const request of batch) this.waiting -= request.spans.length;
+    this.onDepthChanged(this.waiting);
   }
 
   private async commit(batch: readonly PendingRequest[], spanCount: number): Promise<void> {
@@ -136,6 +140,14 @@ export class IngestQueue implements SpanSink {
     try {
       result = await this.store.commit(batch.flatMap((request) => request.spans));
     } catch (error) {
+      if (batch.length > 1) {
+        // The transaction rolled back whole. A request holding something the store cannot take must
+        // not sink the others grouped with it: each is committed on its own, and only what fails
+        // alone is refused.
+        for (const request of batch) await this.commit([request], request.spans.length);
+        return;
+      }
+      this.settled(batch);
       for (const request of batch) request.reject(error);
       try {
         this.onCommitFailed(error, spanCount);
@@ -144,6 +156,7 @@ export class IngestQueue implements SpanSink {
       }
       return;
     }
+    this.settled(batch);
     for (const request of batch) request.resolve();
     try {
       this.onCommitted(result, Number(process.hrtime.bigint() - started) / 1e9);
