@@ -34,4 +34,15 @@ export const createLogger = ({
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** What may be logged about an error: its class name, never its message (it can quote input). */
-export const errorKind = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
+/** DuckDB names its error class at the start of the message ("Conversion Error: …"): that much is safe to log. */
+const DUCKDB_ERROR_CLASS = /^([A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)* Error):/;
+
+/**
+ * What kind of error this is, for a log line: the class name, or DuckDB's error class. Never the
+ * message, which can quote the values that caused it.
+ */
+export const errorKind = (error: unknown): string => {
+  if (!(error instanceof Error)) return typeof error;
+  const duckdbClass = DUCKDB_ERROR_CLASS.exec(error.message)?.[1];
+  return duckdbClass === undefined ? error.name : `${error.name} (${duckdbClass})`;
+};
