@@ -11,6 +11,8 @@ import type { OtlpLimits } from '../otlp/limits.js';
 import { redactSpans } from '../redact/redact-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
+export const OVERLOADED_MESSAGE = 'the collector is overloaded; retry later';
+
 /** Seconds an exporter is asked to wait when storage failed for a reason other than a full queue. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
 
@@ -43,7 +45,7 @@ export async function ingestTraceRequest(
     return {
       ok: false,
       reason: 'overloaded',
-      message: 'the collector is overloaded; retry later',
+      message: OVERLOADED_MESSAGE,
       retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
     };
   };

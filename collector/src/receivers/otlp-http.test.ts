@@ -409,7 +409,7 @@ describe('OTLP/HTTP receiver under overload', () => {
 });
 
 describe('OTLP/HTTP receiver with a full queue', () => {
-  it('answers 503 before decoding or redacting the request', async () => {
+  it('answers 503 before reading, decoding or redacting the request', async () => {
     const sink = recordingSink();
     const { observer, events } = recordingObserver();
     const redactor = createRedactor();
