@@ -299,7 +299,7 @@ export const SETTINGS = {
       .string()
       .trim()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i),
-    default: '128MB',
+    default: '64MB',
   }),
 };
 

@@ -221,7 +221,7 @@ export class DuckDbStore implements SpanStore {
   static async open({
     path,
     threads = 2,
-    memoryLimit = '128MB',
+    memoryLimit = '64MB',
     checkpointThreshold = '256MB',
     rollupIntervalMs = 200,
     rollupBatchSpans = 20_000,
