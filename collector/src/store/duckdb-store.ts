@@ -516,6 +516,9 @@ export class DuckDbStore implements SpanStore {
       if (previous !== undefined && previous.taskId !== taskId) touchedTaskIds.add(previous.taskId);
     }
 
+    // A task the filter has never seen has no stored trace: its traces are all in this batch, and
+    // finding them needs no scan of the `traces` table.
+    const newTaskIds = new Set([...touchedTaskIds].filter((taskId) => !this.knownTaskIds.mayHave(taskId)));
     // Added before the rows exist: reading the tasks' traces below must find them, and an id the
     // filter holds in vain only costs a query.
     for (const trace of traceRows) {
@@ -534,6 +537,7 @@ export class DuckDbStore implements SpanStore {
       const result = await this.rollUpTasks(
         connection,
         [...touchedTaskIds],
+        traceRows.filter((trace) => newTaskIds.has(trace.taskId)),
         factsByTrace,
         new Set(batchTraceIds.filter((traceId) => !knownById.has(traceId))),
         knownTraces.map((trace) => trace.taskId),
@@ -683,13 +687,23 @@ export class DuckDbStore implements SpanStore {
   private async rollUpTasks(
     connection: DuckDBConnection,
     taskIds: readonly string[],
+    /** Every trace of the tasks that no stored trace belonged to before this rollup. */
+    tracesOfNewTasks: readonly TraceRow[],
     factsByTrace: ReadonlyMap<string, SpanFacts[]>,
     newTraceIds: ReadonlySet<string>,
     /** Tasks the batch's already-stored traces belonged to before this batch. */
     previousTaskIds: readonly string[],
     incompleteTraceIds: ReadonlySet<string>,
   ): Promise<RollupResult> {
-    const traces = await this.loadTraces(connection, 'task_id', taskIds);
+    const newTaskIds = new Set(tracesOfNewTasks.map((trace) => trace.taskId));
+    const traces = [
+      ...(await this.loadTraces(
+        connection,
+        'task_id',
+        taskIds.filter((taskId) => !newTaskIds.has(taskId)),
+      )),
+      ...tracesOfNewTasks,
+    ];
     const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
     const allFacts = new Map(factsByTrace);
     for (const facts of await this.loadFacts(connection, missing)) {
