@@ -260,10 +260,17 @@ export class DuckDbStore implements SpanStore {
 
   /** Loads the id filters, then rolls up traces acknowledged before a crash, before anything else. */
   private async recoverPending(): Promise<void> {
-    const traces = await this.writeConnection.runAndReadAll('SELECT trace_id, task_id FROM traces');
-    const [traceIds = [], taskIds = []] = traces.getColumnsJS();
-    for (const traceId of traceIds) this.knownTraceIds.add(String(traceId));
-    for (const taskId of taskIds) this.knownTaskIds.add(String(taskId));
+    // Streamed chunk by chunk: a file with millions of traces would otherwise be held twice over, as
+    // one materialised result and as strings, and the allocator keeps such peaks resident.
+    const traces = await this.writeConnection.stream('SELECT trace_id, task_id FROM traces');
+    for (
+      let chunk = await traces.fetchChunk();
+      chunk !== null && chunk.rowCount > 0;
+      chunk = await traces.fetchChunk()
+    ) {
+      chunk.visitColumnValues(0, (traceId) => this.knownTraceIds.add(String(traceId)));
+      chunk.visitColumnValues(1, (taskId) => this.knownTaskIds.add(String(taskId)));
+    }
     const reader = await this.writeConnection.runAndReadAll(
       'SELECT trace_id, sum(spans) AS spans, max(seq) AS seq FROM rollup_pending GROUP BY trace_id',
     );
