@@ -4,7 +4,9 @@
  * concurrent exporters, rounds interleaved; RSS at those loads and under overload; API and
  * /metrics latency over 1 M and 10 M stored spans, and ingest at those sizes.
  *
- * Run alone: `node --import tsx bench/src/collector.ts [--quick]` (after `npm run build`).
+ * Run alone: `node --import tsx bench/src/collector.ts [--quick] [--ingest-only] [--protocols=grpc]
+ * [--exporters=16] [--rounds=3]` (after `npm run build`). `--ingest-only` skips overload, profile and
+ * stored spans, for comparing one change quickly; its report is not the one RESULTS.md quotes.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +29,11 @@ import { formatNumber, formatSpread, quantile, spreadOf, type Spread } from './s
 export interface CollectorBenchOptions {
   quick?: boolean;
   log?: (line: string) => void;
+  /** Only the ingest table: no overload, profile or stored-span runs. */
+  ingestOnly?: boolean;
+  protocols?: readonly OtlpProtocol[];
+  concurrencies?: readonly number[];
+  rounds?: number;
 }
 
 export interface CollectorReport {
@@ -141,6 +148,9 @@ const describeFailures = (result: LoadResult) =>
 
 export const runCollectorBench = async (options: CollectorBenchOptions = {}): Promise<CollectorReport> => {
   const settings = settingsFor(options.quick ?? false);
+  if (options.concurrencies?.length) settings.concurrencies = [...options.concurrencies];
+  if (options.rounds !== undefined) settings.rounds = options.rounds;
+  const protocols = options.protocols?.length ? options.protocols : (['grpc', 'http'] as const);
   const log = options.log ?? (() => {});
   mkdirSync(profileDir, { recursive: true });
   const templates = buildTemplates(40);
@@ -153,7 +163,7 @@ export const runCollectorBench = async (options: CollectorBenchOptions = {}): Pr
   );
   const rows: IngestRow[] = [];
   try {
-    for (const protocol of ['grpc', 'http'] as const) {
+    for (const protocol of protocols) {
       for (const concurrency of settings.concurrencies) {
         const row: IngestRow = {
           protocol,
@@ -219,6 +229,10 @@ export const runCollectorBench = async (options: CollectorBenchOptions = {}): Pr
     await decodeOnly.stop();
   }
 
+  if (options.ingestOnly) {
+    const markdown = renderReport(settings, decodeRate, rows, [], { error: 'not run (--ingest-only)' }, []);
+    return { markdown, targetsMet: false };
+  }
   const overload = await measureOverload(settings, templates, log);
   const profile = await profileIngest(settings, templates, log);
   const stores = await measureStoredSpans(settings, templates, log);
@@ -619,9 +633,17 @@ const renderReport = (
 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const argument = (name: string) =>
+    process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const list = (name: string) => argument(name)?.split(',').filter(Boolean);
+  const rounds = argument('rounds');
   const report = await runCollectorBench({
     quick: process.argv.includes('--quick'),
     log: (line) => process.stderr.write(`${line}\n`),
+    ingestOnly: process.argv.includes('--ingest-only'),
+    protocols: list('protocols')?.map((protocol) => (protocol === 'http' ? 'http' : 'grpc')),
+    concurrencies: list('exporters')?.map(Number),
+    ...(rounds === undefined ? {} : { rounds: Number(rounds) }),
   });
   process.stdout.write(report.markdown);
 }

@@ -93,6 +93,7 @@ export const startCollector = async (
   const queue = new IngestQueue({
     store,
     capacity: config.queueCapacity,
+    capacityBytes: config.queueCapacityBytes,
     batchSize: config.batchSize,
     batchIntervalMs: config.batchIntervalMs,
     onCommitted: (result, seconds) => {

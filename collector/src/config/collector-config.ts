@@ -8,6 +8,7 @@ export interface CollectorConfig {
   dbPath: string;
   retentionDays: number;
   queueCapacity: number;
+  queueCapacityBytes: number;
   batchSize: number;
   batchIntervalMs: number;
   taskSettleSeconds: number;

@@ -147,6 +147,15 @@ export const SETTINGS = {
     schema: integer(1, 10_000_000),
     default: 50_000,
   }),
+  queueCapacityBytes: setting({
+    flag: '--queue-capacity-bytes',
+    env: 'MCPSCOPE_QUEUE_CAPACITY_BYTES',
+    expected: 'an integer from 1048576 to 4294967296',
+    description:
+      'request bytes waiting for commit before ingest answers "retry later" (bounds memory whatever the span size)',
+    schema: integer(1 << 20, 2 ** 32),
+    default: 32 * 1024 * 1024,
+  }),
   batchSize: setting({
     flag: '--batch-size',
     env: 'MCPSCOPE_BATCH_SIZE',
@@ -293,7 +302,7 @@ export const SETTINGS = {
       .string()
       .trim()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i),
-    default: '128MB',
+    default: '64MB',
   }),
 };
 

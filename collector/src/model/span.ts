@@ -53,7 +53,13 @@ export interface SpanRecord {
  * acknowledged).
  */
 export interface SpanSink {
-  accept(spans: SpanRecord[]): Promise<void>;
+  /** `bytes`: the size of the request the spans came from, as decoded, for a bound on memory. */
+  accept(spans: SpanRecord[], bytes?: number): Promise<void>;
+  /**
+   * Throws {@link IngestOverloadedError} when a request of `bytes` would be refused now: asked before
+   * decoding, so a full collector spends no decoding or redaction on a request it cannot take.
+   */
+  checkRoomFor?(bytes: number): void;
 }
 
 export class IngestOverloadedError extends Error {

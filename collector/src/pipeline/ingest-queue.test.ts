@@ -107,6 +107,36 @@ describe('ingest queue', () => {
     await queue.close();
   });
 
+  it('also bounds the request bytes waiting, and says before decoding whether a request would fit', async () => {
+    const { store } = await temp();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowStore: Pick<SpanStore, 'commit'> = {
+      commit: async (batch) => {
+        await gate;
+        return store.commit(batch);
+      },
+    };
+    const queue = new IngestQueue({ store: slowStore, capacity: 1_000, capacityBytes: 1_000, batchSize: 1 });
+    // An empty queue takes a request of any size, or an oversized one could never be accepted.
+    expect(() => queue.checkRoomFor(5_000)).not.toThrow();
+    const first = queue.accept(spans(2, 'a'), 600);
+    expect(queue.depthBytes).toBe(600);
+    expect(() => queue.checkRoomFor(400)).not.toThrow();
+    expect(() => queue.checkRoomFor(401)).toThrow(IngestOverloadedError);
+    const refused = await queue.accept(spans(1, 'b'), 401).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(IngestOverloadedError);
+    const second = queue.accept(spans(1, 'c'), 400);
+    expect(queue.isFull).toBe(true);
+    expect(() => queue.checkRoomFor(1)).toThrow(IngestOverloadedError);
+    release();
+    await Promise.all([first, second]);
+    expect(queue.depthBytes).toBe(0);
+    expect(() => queue.checkRoomFor(1_000)).not.toThrow();
+    await queue.close();
+    expect(() => queue.checkRoomFor(1)).toThrow(IngestOverloadedError);
+  });
+
   it('flushes accepted spans on close', async () => {
     const { store } = await temp();
     const queue = new IngestQueue({ store, batchIntervalMs: 60_000, batchSize: 1_000 });

@@ -5,6 +5,11 @@ export interface IngestQueueOptions {
   store: Pick<SpanStore, 'commit'>;
   /** Spans waiting for commit before `accept` answers with {@link IngestOverloadedError}. */
   capacity?: number;
+  /**
+   * Request bytes waiting for commit before `accept` answers with {@link IngestOverloadedError}:
+   * decoded spans take about twice their wire size in memory, whatever their count.
+   */
+  capacityBytes?: number;
   /** Spans per commit; requests are never split. */
   batchSize?: number;
   /** How long a partial batch waits for company before it is committed. */
@@ -19,6 +24,7 @@ export interface IngestQueueOptions {
 
 interface PendingRequest {
   spans: readonly SpanRecord[];
+  bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -30,11 +36,13 @@ interface PendingRequest {
 export class IngestQueue implements SpanSink {
   private readonly pending: PendingRequest[] = [];
   private waiting = 0;
+  private waitingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   private closed = false;
   private readonly store: Pick<SpanStore, 'commit'>;
   readonly capacity: number;
+  readonly capacityBytes: number;
   private readonly batchSize: number;
   private readonly batchIntervalMs: number;
   private readonly retryAfterSeconds: number;
@@ -45,6 +53,7 @@ export class IngestQueue implements SpanSink {
   constructor({
     store,
     capacity = 50_000,
+    capacityBytes = 32 * 1024 * 1024,
     batchSize = 2_000,
     batchIntervalMs = 0,
     onCommitted = () => {},
@@ -54,6 +63,7 @@ export class IngestQueue implements SpanSink {
   }: IngestQueueOptions) {
     this.store = store;
     this.capacity = capacity;
+    this.capacityBytes = capacityBytes;
     this.batchSize = batchSize;
     this.batchIntervalMs = batchIntervalMs;
     this.retryAfterSeconds = retryAfterSeconds;
@@ -67,23 +77,40 @@ export class IngestQueue implements SpanSink {
     return this.waiting;
   }
 
-  get isFull(): boolean {
-    return this.waiting >= this.capacity;
+  /** Request bytes accepted and not yet committed. */
+  get depthBytes(): number {
+    return this.waitingBytes;
   }
 
-  accept(spans: SpanRecord[]): Promise<void> {
+  get isFull(): boolean {
+    return this.waiting >= this.capacity || this.waitingBytes >= this.capacityBytes;
+  }
+
+  checkRoomFor(bytes: number): void {
+    if (this.closed || this.isFull || !this.fits(0, bytes)) {
+      throw new IngestOverloadedError(this.retryAfterSeconds);
+    }
+  }
+
+  accept(spans: SpanRecord[], bytes = 0): Promise<void> {
     if (this.closed) return Promise.reject(new IngestOverloadedError(this.retryAfterSeconds));
     if (spans.length === 0) return Promise.resolve();
-    // An oversized request still goes through an empty queue, or it could never be accepted.
-    if (this.waiting > 0 && this.waiting + spans.length > this.capacity) {
+    if (!this.fits(spans.length, bytes)) {
       return Promise.reject(new IngestOverloadedError(this.retryAfterSeconds));
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ spans, resolve, reject });
+      this.pending.push({ spans, bytes, resolve, reject });
       this.waiting += spans.length;
+      this.waitingBytes += bytes;
       this.onDepthChanged(this.waiting);
       this.schedule();
     });
+  }
+
+  /** An oversized request still goes through an empty queue, or it could never be accepted. */
+  private fits(spanCount: number, bytes: number): boolean {
+    if (this.waiting === 0) return true;
+    return this.waiting + spanCount <= this.capacity && this.waitingBytes + bytes <= this.capacityBytes;
   }
 
   /** Stops accepting and commits everything already accepted. */
@@ -130,7 +157,10 @@ export class IngestQueue implements SpanSink {
 
   /** The queue no longer holds these requests' spans: they are answered next. */
   private settled(batch: readonly PendingRequest[]): void {
-    for (const request of batch) this.waiting -= request.spans.length;
+    for (const request of batch) {
+      this.waiting -= request.spans.length;
+      this.waitingBytes -= request.bytes;
+    }
     this.onDepthChanged(this.waiting);
   }
 

@@ -11,6 +11,8 @@ import type { OtlpLimits } from '../otlp/limits.js';
 import { redactSpans } from '../redact/redact-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
+export const OVERLOADED_MESSAGE = 'the collector is overloaded; retry later';
+
 /** Seconds an exporter is asked to wait when storage failed for a reason other than a full queue. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
 
@@ -38,6 +40,24 @@ export async function ingestTraceRequest(
   { sink, redactor, observer, limits, onCommitted }: IngestContext,
 ): Promise<IngestOutcome> {
   const reject = (reason: RejectionReason) => observer.rejected(protocol, reason);
+  const overloaded = (error: IngestOverloadedError): IngestOutcome => {
+    reject('overloaded');
+    return {
+      ok: false,
+      reason: 'overloaded',
+      message: OVERLOADED_MESSAGE,
+      retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
+    };
+  };
+
+  // Refused before any work when the queue is full: under overload, decoding and redacting requests
+  // only to refuse them takes the CPU and memory that commits need.
+  try {
+    sink.checkRoomFor?.(body.byteLength);
+  } catch (error) {
+    if (error instanceof IngestOverloadedError) return overloaded(error);
+    throw error;
+  }
 
   let decoded: DecodedTraceRequest;
   try {
@@ -70,17 +90,9 @@ export async function ingestTraceRequest(
 
   if (redacted.spans.length > 0) {
     try {
-      await sink.accept(redacted.spans);
+      await sink.accept(redacted.spans, body.byteLength);
     } catch (error) {
-      if (error instanceof IngestOverloadedError) {
-        reject('overloaded');
-        return {
-          ok: false,
-          reason: 'overloaded',
-          message: 'the collector is overloaded; retry later',
-          retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
-        };
-      }
+      if (error instanceof IngestOverloadedError) return overloaded(error);
       // Nothing was acknowledged: a retryable answer lets the exporter try again instead of dropping.
       reject('storage_error');
       return {

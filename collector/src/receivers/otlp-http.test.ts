@@ -8,6 +8,7 @@ import { createAuthenticator } from '../auth/authenticator.js';
 import { IngestOverloadedError } from '../model/span.js';
 import { encodeTraceRequest } from '../otlp/encode.js';
 import { otlpProtoTypes } from '../otlp/proto.js';
+import { makeSpan } from '../pipeline/test-support/spans.js';
 import { otlpHttpRoutes } from './otlp-http.js';
 import {
   ANTHROPIC_KEY,
@@ -409,6 +410,63 @@ describe('OTLP/HTTP receiver under overload', () => {
       ]);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('OTLP/HTTP receiver with a full queue', () => {
+  it('answers 503 before reading, decoding or redacting the request', async () => {
+    const sink = recordingSink();
+    const { observer, events } = recordingObserver();
+    const redactor = createRedactor();
+    let redactions = 0;
+    const countingRedactor = {
+      redactString: (value: string) => (redactions++, redactor.redactString(value)),
+      redactAttributes: (value: Record<string, unknown>) => (redactions++, redactor.redactAttributes(value)),
+    };
+    const checked: number[] = [];
+    const fullSink = {
+      ...sink,
+      checkRoomFor: (bytes: number) => {
+        checked.push(bytes);
+        throw new IngestOverloadedError(3);
+      },
+    };
+    const server = await listen(otlpHttpRoutes({ sink: fullSink, redactor: countingRedactor, observer }));
+    try {
+      // Not protobuf at all: decoding would answer 400.
+      const garbage = await post(Buffer.from('not a protobuf request'), {
+        'content-type': 'application/x-protobuf',
+      });
+      expect(garbage.status).toBe(503);
+      expect(garbage.headers.get('retry-after')).toBe('3');
+      const body = Buffer.from(
+        encodeTraceRequest([
+          makeSpan({
+            trace: 't',
+            span: 's',
+            startMs: 0,
+            durationMs: 1,
+            service: 'agent',
+            attributes: { password: 'x' },
+          }),
+        ]),
+      );
+      const valid = await post(body, { 'content-type': 'application/x-protobuf' });
+      expect(valid.status).toBe(503);
+      expect(checked).toEqual([Buffer.byteLength('not a protobuf request'), body.byteLength]);
+      expect(redactions).toBe(0);
+      expect(sink.calls()).toBe(0);
+      expect(events.rejected).toEqual([
+        ['http_protobuf', 'overloaded'],
+        ['http_protobuf', 'overloaded'],
+      ]);
+    } finally {
+      await server.close();
+    }
+
+    async function post(payload: Uint8Array, headers: Record<string, string>) {
+      return fetch(`${server.url}/v1/traces`, { method: 'POST', headers, body: payload });
     }
   });
 });

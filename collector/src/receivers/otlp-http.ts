@@ -4,8 +4,9 @@ import { authFailureMessage, wwwAuthenticate } from '../auth/require-auth.js';
 import { noopIngestObserver, type IngestProtocol, type RejectionReason } from '../model/ingest-events.js';
 import { encodeExportTraceResponse, encodeRpcStatus, GrpcCode, type OtlpFormat } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
+import { IngestOverloadedError } from '../model/span.js';
 import { gunzipCapped, readBodyCapped } from './body.js';
-import { ingestTraceRequest, type IngestContext } from './ingest.js';
+import { ingestTraceRequest, OVERLOADED_MESSAGE, type IngestContext } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export type OtlpHttpOptions = OtlpReceiverOptions;
@@ -106,6 +107,18 @@ export function otlpHttpRoutes({
       const declaredLength = Number(c.req.header('content-length') ?? 0);
       if (declaredLength > limits.maxBodyBytes) {
         return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
+      }
+      if (signal === 'traces') {
+        // A full queue refuses before the body is read: Node discards the unread body cheaply,
+        // while reading it into one buffer only to refuse it is what overload cannot afford.
+        try {
+          sink.checkRoomFor?.(Number.isFinite(declaredLength) ? declaredLength : 0);
+        } catch (error) {
+          if (!(error instanceof IngestOverloadedError)) throw error;
+          const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterSeconds));
+          observer.rejected(protocol, 'overloaded');
+          return errorResponse(c, format, 503, 'overloaded', OVERLOADED_MESSAGE, retryAfterSeconds);
+        }
       }
       const received = await readBodyCapped(c.req.raw.body, limits.maxBodyBytes);
       if (!received.ok)

@@ -221,7 +221,7 @@ export class DuckDbStore implements SpanStore {
   static async open({
     path,
     threads = 2,
-    memoryLimit = '128MB',
+    memoryLimit = '64MB',
     checkpointThreshold = '256MB',
     rollupIntervalMs = 200,
     rollupBatchSpans = 20_000,
@@ -260,10 +260,17 @@ export class DuckDbStore implements SpanStore {
 
   /** Loads the id filters, then rolls up traces acknowledged before a crash, before anything else. */
   private async recoverPending(): Promise<void> {
-    const traces = await this.writeConnection.runAndReadAll('SELECT trace_id, task_id FROM traces');
-    const [traceIds = [], taskIds = []] = traces.getColumnsJS();
-    for (const traceId of traceIds) this.knownTraceIds.add(String(traceId));
-    for (const taskId of taskIds) this.knownTaskIds.add(String(taskId));
+    // Streamed chunk by chunk: a file with millions of traces would otherwise be held twice over, as
+    // one materialised result and as strings, and the allocator keeps such peaks resident.
+    const traces = await this.writeConnection.stream('SELECT trace_id, task_id FROM traces');
+    for (
+      let chunk = await traces.fetchChunk();
+      chunk !== null && chunk.rowCount > 0;
+      chunk = await traces.fetchChunk()
+    ) {
+      chunk.visitColumnValues(0, (traceId) => this.knownTraceIds.add(String(traceId)));
+      chunk.visitColumnValues(1, (taskId) => this.knownTaskIds.add(String(taskId)));
+    }
     const reader = await this.writeConnection.runAndReadAll(
       'SELECT trace_id, sum(spans) AS spans, max(seq) AS seq FROM rollup_pending GROUP BY trace_id',
     );
@@ -519,6 +526,9 @@ export class DuckDbStore implements SpanStore {
       if (previous !== undefined && previous.taskId !== taskId) touchedTaskIds.add(previous.taskId);
     }
 
+    // A task the filter has never seen has no stored trace: its traces are all in this batch, and
+    // finding them needs no scan of the `traces` table.
+    const newTaskIds = new Set([...touchedTaskIds].filter((taskId) => !this.knownTaskIds.mayHave(taskId)));
     // Added before the rows exist: reading the tasks' traces below must find them, and an id the
     // filter holds in vain only costs a query.
     for (const trace of traceRows) {
@@ -537,6 +547,7 @@ export class DuckDbStore implements SpanStore {
       const result = await this.rollUpTasks(
         connection,
         [...touchedTaskIds],
+        traceRows.filter((trace) => newTaskIds.has(trace.taskId)),
         factsByTrace,
         new Set(batchTraceIds.filter((traceId) => !knownById.has(traceId))),
         knownTraces.map((trace) => trace.taskId),
@@ -686,13 +697,23 @@ export class DuckDbStore implements SpanStore {
   private async rollUpTasks(
     connection: DuckDBConnection,
     taskIds: readonly string[],
+    /** Every trace of the tasks that no stored trace belonged to before this rollup. */
+    tracesOfNewTasks: readonly TraceRow[],
     factsByTrace: ReadonlyMap<string, SpanFacts[]>,
     newTraceIds: ReadonlySet<string>,
     /** Tasks the batch's already-stored traces belonged to before this batch. */
     previousTaskIds: readonly string[],
     incompleteTraceIds: ReadonlySet<string>,
   ): Promise<RollupResult> {
-    const traces = await this.loadTraces(connection, 'task_id', taskIds);
+    const newTaskIds = new Set(tracesOfNewTasks.map((trace) => trace.taskId));
+    const traces = [
+      ...(await this.loadTraces(
+        connection,
+        'task_id',
+        taskIds.filter((taskId) => !newTaskIds.has(taskId)),
+      )),
+      ...tracesOfNewTasks,
+    ];
     const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
     const allFacts = new Map(factsByTrace);
     for (const facts of await this.loadFacts(connection, missing)) {
