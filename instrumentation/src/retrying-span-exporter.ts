@@ -100,13 +100,15 @@ export class RetryingSpanExporter implements SpanExporter {
           giveUp(result, retryable);
           return;
         }
-        const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** attempt);
-        const delay = Math.round(backoff * (0.5 + Math.random()));
-        attempt += 1;
-        if (Date.now() - started + delay > this.maxElapsedMs) {
+        const remaining = this.maxElapsedMs - (Date.now() - started);
+        if (remaining <= 0) {
           giveUp(result, true);
           return;
         }
+        const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** attempt);
+        // A backoff that would overshoot the budget becomes one last attempt at its end.
+        const delay = Math.min(remaining, Math.round(backoff * (0.5 + Math.random())));
+        attempt += 1;
         diag.debug(`mcpscope: export failed with a retryable error; retrying in ${delay} ms`);
         // Unref'd: a retry alone never keeps a finished process alive (the exit flush bounds the wait).
         setTimeout(send, delay).unref();
