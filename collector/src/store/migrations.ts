@@ -86,6 +86,16 @@ export const MIGRATIONS: readonly Migration[] = [
          FROM calls GROUP BY ALL`,
     ],
   },
+  {
+    version: 4,
+    description: 'index traces by trace id',
+    statements: [
+      // Every commit that meets a known trace, and every rollup, looks traces up by id: without an
+      // index that is a scan of a table that grows by every trace (a 10-minute soak saw commits slow
+      // from 15 to 23 ms).
+      'CREATE INDEX traces_trace_id ON traces (trace_id)',
+    ],
+  },
 ];
 
 /** Applies the migrations the file has not seen yet, each in its own transaction. */
