@@ -40,6 +40,20 @@ const spans = (count: number, trace = 'bulk') =>
     makeSpan({ trace, span: `${trace}-${index}`, startMs: index, durationMs: 1, service: 'agent' }),
   );
 
+/** A real store whose commits wait until released, so the queue fills the way it does behind a slow disk. */
+const gatedStore = async () => {
+  const { store } = await temp();
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const slowStore: Pick<SpanStore, 'commit'> = {
+    commit: async (batch) => {
+      await gate;
+      return store.commit(batch);
+    },
+  };
+  return { slowStore, release };
+};
+
 describe('ingest queue', () => {
   it('acknowledges a request only once its spans are durable for another process', async () => {
     const { store, path } = await temp();
@@ -78,16 +92,7 @@ describe('ingest queue', () => {
   });
 
   it('answers IngestOverloadedError once the spans waiting reach capacity, and recovers after', async () => {
-    const { store } = await temp();
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    // Holds commits until released, so the queue fills the way it does behind a slow disk.
-    const slowStore: Pick<SpanStore, 'commit'> = {
-      commit: async (batch) => {
-        await gate;
-        return store.commit(batch);
-      },
-    };
+    const { slowStore, release } = await gatedStore();
     const queue = new IngestQueue({
       store: slowStore,
       capacity: 10,
@@ -108,15 +113,7 @@ describe('ingest queue', () => {
   });
 
   it('also bounds the request bytes waiting, and says before decoding whether a request would fit', async () => {
-    const { store } = await temp();
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const slowStore: Pick<SpanStore, 'commit'> = {
-      commit: async (batch) => {
-        await gate;
-        return store.commit(batch);
-      },
-    };
+    const { slowStore, release } = await gatedStore();
     const queue = new IngestQueue({ store: slowStore, capacity: 1_000, capacityBytes: 1_000, batchSize: 1 });
     // An empty queue takes a request of any size, or an oversized one could never be accepted.
     expect(() => queue.checkRoomFor(5_000)).not.toThrow();

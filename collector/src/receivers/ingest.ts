@@ -11,7 +11,14 @@ import type { OtlpLimits } from '../otlp/limits.js';
 import { redactSpans } from '../redact/redact-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
-export const OVERLOADED_MESSAGE = 'the collector is overloaded; retry later';
+/** What a request refused for overload is answered, whichever receiver refused it and when. */
+export const overloadedOutcome = (error: IngestOverloadedError) =>
+  ({
+    ok: false,
+    reason: 'overloaded',
+    message: 'the collector is overloaded; retry later',
+    retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
+  }) as const;
 
 /** Seconds an exporter is asked to wait when storage failed for a reason other than a full queue. */
 export const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -42,12 +49,7 @@ export async function ingestTraceRequest(
   const reject = (reason: RejectionReason) => observer.rejected(protocol, reason);
   const overloaded = (error: IngestOverloadedError): IngestOutcome => {
     reject('overloaded');
-    return {
-      ok: false,
-      reason: 'overloaded',
-      message: OVERLOADED_MESSAGE,
-      retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
-    };
+    return overloadedOutcome(error);
   };
 
   // Refused before any work when the queue is full: under overload, decoding and redacting requests

@@ -6,7 +6,7 @@ import { encodeExportTraceResponse, encodeRpcStatus, GrpcCode, type OtlpFormat }
 import { resolveOtlpLimits } from '../otlp/limits.js';
 import { IngestOverloadedError } from '../model/span.js';
 import { gunzipCapped, readBodyCapped } from './body.js';
-import { ingestTraceRequest, OVERLOADED_MESSAGE, type IngestContext } from './ingest.js';
+import { ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export type OtlpHttpOptions = OtlpReceiverOptions;
@@ -115,9 +115,9 @@ export function otlpHttpRoutes({
           sink.checkRoomFor?.(Number.isFinite(declaredLength) ? declaredLength : 0);
         } catch (error) {
           if (!(error instanceof IngestOverloadedError)) throw error;
-          const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterSeconds));
-          observer.rejected(protocol, 'overloaded');
-          return errorResponse(c, format, 503, 'overloaded', OVERLOADED_MESSAGE, retryAfterSeconds);
+          const { reason, message, retryAfterSeconds } = overloadedOutcome(error);
+          observer.rejected(protocol, reason);
+          return errorResponse(c, format, 503, reason, message, retryAfterSeconds);
         }
       }
       const received = await readBodyCapped(c.req.raw.body, limits.maxBodyBytes);

@@ -1,4 +1,11 @@
-export { spanFacts, spanFailed, spanKey, FEEDBACK_VERDICTS, TOOLS_CALL_METHOD } from './span-facts.js';
+export {
+  spanFacts,
+  spanFailed,
+  spanKey,
+  tokenCountOf,
+  FEEDBACK_VERDICTS,
+  TOOLS_CALL_METHOD,
+} from './span-facts.js';
 export type { FeedbackVerdict, SpanFacts } from './span-facts.js';
 export { isTask, rollUpTask, taskIdOfTrace, TASK_OUTCOMES } from './task-rollup.js';
 export type { CallOutcome, TaskOutcome, TaskRollup, ToolCallRollup } from './task-rollup.js';

@@ -59,12 +59,21 @@ const text = (value: AttributeValue | undefined): string | null => {
  */
 export const MAX_TOKEN_COUNT = 2 ** 40;
 
+/**
+ * A token count as rollups may sum it, or null: whole, not negative, at most MAX_TOKEN_COUNT. Applied
+ * at ingest and to rows read back, so counts stored before the bound count as none too.
+ */
+export const tokenCountOf = (value: unknown): number | null => {
+  const count = typeof value === 'string' || typeof value === 'bigint' ? Number(value) : value;
+  return typeof count === 'number' && Number.isFinite(count) && count >= 0 && count <= MAX_TOKEN_COUNT
+    ? Math.trunc(count)
+    : null;
+};
+
 const tokenCount = (attributes: Attributes, aliases: readonly string[]): number | null => {
   for (const name of aliases) {
-    const value = attributes[name];
-    const count = typeof value === 'string' ? Number(value) : value;
-    if (typeof count === 'number' && Number.isFinite(count) && count >= 0 && count <= MAX_TOKEN_COUNT)
-      return Math.trunc(count);
+    const count = tokenCountOf(attributes[name]);
+    if (count !== null) return count;
   }
   return null;
 };

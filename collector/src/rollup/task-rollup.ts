@@ -1,4 +1,4 @@
-import { MAX_TOKEN_COUNT, spanFailed, spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
+import { spanFailed, spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
 
 export type TaskOutcome = 'success' | 'recovered' | 'failed';
 export const TASK_OUTCOMES: readonly TaskOutcome[] = ['success', 'recovered', 'failed'];
@@ -122,10 +122,6 @@ const markRetries = (calls: ToolCallRollup[]): ToolCallRollup[] => {
   return [...lastAttempt.values(), ...ungrouped];
 };
 
-/** A stored count as ingest would read it today: out-of-range counts from older files count as none. */
-const clampedTokens = (count: number | null): number =>
-  count === null || !(count >= 0 && count <= MAX_TOKEN_COUNT) ? 0 : count;
-
 /** Sums usage over the spans that carry it, skipping a span when one of its descendants carries usage. */
 const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; outputTokens: number } => {
   const byKey = new Map(spans.map((span) => [spanKey(span.traceId, span.spanId), span]));
@@ -147,10 +143,10 @@ const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; output
   let outputTokens = 0;
   for (const span of spans) {
     if (!hasUsage(span) || coveredByDescendant.has(spanKey(span.traceId, span.spanId))) continue;
-    inputTokens += clampedTokens(span.inputTokens);
-    outputTokens += clampedTokens(span.outputTokens);
+    inputTokens += span.inputTokens ?? 0;
+    outputTokens += span.outputTokens ?? 0;
   }
-  // Stored before counts were bounded, or summed over very many spans: never past what a column holds.
+  // Each count is bounded (tokenCountOf); summed over very many spans, still never past what a column holds.
   return {
     inputTokens: Math.min(inputTokens, Number.MAX_SAFE_INTEGER),
     outputTokens: Math.min(outputTokens, Number.MAX_SAFE_INTEGER),

@@ -10,6 +10,7 @@ import {
   MINUTE_NS,
   minuteOf,
   spanFacts,
+  tokenCountOf,
   spanKey,
   isTask,
   taskIdOfTrace,
@@ -79,8 +80,6 @@ const FACT_COLUMNS =
 const str = (value: unknown): string => String(value);
 const nullableStr = (value: unknown): string | null =>
   value === null || value === undefined ? null : String(value);
-const nullableNum = (value: unknown): number | null =>
-  value === null || value === undefined ? null : Number(value);
 const big = (value: unknown): bigint => (typeof value === 'bigint' ? value : BigInt(String(value)));
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 const varcharList = (values: readonly string[]) => listValue([...values]);
@@ -122,8 +121,8 @@ const factsFromRow = (row: Row): SpanFacts => ({
   fingerprint: nullableStr(row.fingerprint),
   errorType: nullableStr(row.error_type),
   arguments: nullableStr(row.arguments),
-  inputTokens: nullableNum(row.input_tokens),
-  outputTokens: nullableNum(row.output_tokens),
+  inputTokens: tokenCountOf(row.input_tokens),
+  outputTokens: tokenCountOf(row.output_tokens),
   authOutcome: nullableStr(row.auth_outcome),
   authReason: nullableStr(row.auth_reason),
   authSide: nullableStr(row.auth_side),
