@@ -950,7 +950,10 @@ export class DuckDbStore implements SpanStore {
       values.offset = query.offset ?? 0;
       const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
       const reader = await connection.runAndReadAll(
-        `${TASK_SELECT} ${where} ORDER BY t.start_ns DESC, t.task_id DESC LIMIT $limit OFFSET $offset`,
+        withFeedback(
+          `SELECT * FROM tasks t ${where} ORDER BY t.start_ns DESC, t.task_id DESC LIMIT $limit OFFSET $offset`,
+          'ORDER BY t.start_ns DESC, t.task_id DESC',
+        ),
         values,
       );
       const rows = reader.getRowObjectsJS();
@@ -968,16 +971,19 @@ export class DuckDbStore implements SpanStore {
   getTask(taskId: string): Promise<TaskDetail | null> {
     return this.read(async (connection) => {
       const taskRows = (
-        await connection.runAndReadAll(`${TASK_SELECT} WHERE t.task_id = $taskId`, { taskId })
+        await connection.runAndReadAll(withFeedback('SELECT * FROM tasks t WHERE t.task_id = $taskId'), {
+          taskId,
+        })
       ).getRowObjectsJS();
       const taskRow = taskRows[0];
       if (taskRow === undefined) return null;
       const callRows = (
         await connection.runAndReadAll(
-          'SELECT * FROM calls WHERE task_id = $taskId ORDER BY start_ns, span_id',
-          {
-            taskId,
-          },
+          // Every call starts inside its task: the time bounds let DuckDB skip the row groups
+          // outside them instead of comparing the task id of every stored call.
+          `SELECT * FROM calls WHERE task_id = $taskId AND start_ns BETWEEN $startNs AND $endNs
+           ORDER BY start_ns, span_id`,
+          { taskId, startNs: big(taskRow.start_ns), endNs: big(taskRow.end_ns) },
         )
       ).getRowObjectsJS();
       return {
@@ -1282,20 +1288,26 @@ const toolSummariesFromStats = (counts: readonly Row[], buckets: readonly Row[])
     }));
 };
 
-/** Tasks with their latest verdict, from the API or from an evaluator's span. */
-const TASK_SELECT = `
+/**
+ * The tasks a query selects (aliased `t`), each with its latest verdict, from the API or from an
+ * evaluator's span: only the selected tasks' feedback is read, found through their own trace ids.
+ */
+const withFeedback = (selectTasks: string, orderBy = ''): string => `
+  WITH t AS (${selectTasks}),
+  verdicts AS (
+    SELECT task_id, verdict, note, recorded_ms FROM feedback WHERE task_id IN (SELECT task_id FROM t)
+    UNION ALL
+    SELECT tt.task_id, sf.verdict, sf.note, sf.recorded_ms
+    FROM (SELECT task_id, unnest(trace_ids) AS trace_id FROM t) tt JOIN span_feedback sf USING (trace_id)
+  )
   SELECT t.*, f.verdict AS feedback_verdict, f.note AS feedback_note, f.recorded_ms AS feedback_recorded_ms
-  FROM tasks t
+  FROM t
   LEFT JOIN (
     SELECT task_id, arg_max(verdict, recorded_ms) AS verdict, arg_max(note, recorded_ms) AS note,
       max(recorded_ms) AS recorded_ms
-    FROM (
-      SELECT task_id, verdict, note, recorded_ms FROM feedback
-      UNION ALL
-      SELECT tr.task_id, sf.verdict, sf.note, sf.recorded_ms FROM span_feedback sf JOIN traces tr USING (trace_id)
-    )
-    GROUP BY task_id
-  ) f ON f.task_id = t.task_id`;
+    FROM verdicts GROUP BY task_id
+  ) f ON f.task_id = t.task_id
+  ${orderBy}`;
 
 const taskFromRow = (row: Row): TaskSummary => ({
   taskId: str(row.task_id),
