@@ -227,6 +227,25 @@ describe('tool calls', () => {
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('records a call its caller aborted as cancelled on the client', async () => {
+    const server = new McpServer({ name: 'slow', version: '1.0.0' });
+    server.registerTool('slow_apply', {}, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { content: [{ type: 'text', text: 'applied' }] };
+    });
+    const client = await connect(server);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'slow_apply', arguments: {} }, undefined, {
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort('operator pressed stop'), 20);
+    await expect(call).rejects.toThrow();
+    const [span] = byKind(spansNamed(tracing.spans(), 'tools/call slow_apply'), SpanKind.CLIENT);
+    expect(span?.attributes[ATTR_ERROR_TYPE]).toBe('cancelled');
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.status.message ?? '').not.toContain('operator pressed stop');
+  });
+
   it('records a method nobody handles as -32601 on both sides', async () => {
     const client = await connect(buildInfraServer());
     await expect(

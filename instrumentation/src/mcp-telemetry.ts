@@ -64,6 +64,10 @@ const CANCELLED: ErrorClassification = {
   errorType: ERROR_TYPE_CANCELLED,
   message: 'cancelled by the caller; no answer was sent',
 };
+const CANCELLED_BY_CALLER: ErrorClassification = {
+  errorType: ERROR_TYPE_CANCELLED,
+  message: 'cancelled by the caller',
+};
 const DEFAULT_MAX_ARGUMENTS_LENGTH = 4096;
 
 const metaGetter = {
@@ -135,8 +139,10 @@ export class McpTelemetry {
     protocol: ProtocolLike,
     request: McpMessage,
     send: (request: McpMessage) => Promise<T>,
+    /** The caller's `options.signal`: a request it aborted is cancelled, not timed out. */
+    signal?: { aborted?: boolean },
   ): Promise<T> {
-    return this.traceOutgoing(protocol, request, send, true);
+    return this.traceOutgoing(protocol, request, send, true, signal);
   }
 
   /** Sender side of a notification: the same CLIENT span, without a JSON-RPC id. */
@@ -153,6 +159,7 @@ export class McpTelemetry {
     request: McpMessage,
     send: (request: McpMessage) => Promise<T>,
     hasId: boolean,
+    signal?: { aborted?: boolean },
   ): Promise<T> {
     let span: Span;
     let outgoing: McpMessage;
@@ -186,7 +193,12 @@ export class McpTelemetry {
         return result;
       },
       (error: unknown) => {
-        this.endWithError(span, classifyRequestError(error), request);
+        // The SDK rejects an aborted request with the timeout's error code: the signal tells them apart.
+        this.endWithError(
+          span,
+          signal?.aborted === true ? CANCELLED_BY_CALLER : classifyRequestError(error),
+          request,
+        );
         throw error;
       },
     );

@@ -87,10 +87,16 @@ export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
       return original.request.apply(this, args as never[]);
     }
     // `args` is this call's own array: the outgoing copy of the message takes the first place.
-    return telemetry.traceRequest(this, message, (outgoing) => {
-      args[0] = outgoing;
-      return original.request.apply(this, args as never[]) as Promise<unknown>;
-    });
+    const options = args[2] as { signal?: { aborted?: boolean } } | undefined;
+    return telemetry.traceRequest(
+      this,
+      message,
+      (outgoing) => {
+        args[0] = outgoing;
+        return original.request.apply(this, args as never[]) as Promise<unknown>;
+      },
+      options?.signal,
+    );
   } as Method;
 
   proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {
