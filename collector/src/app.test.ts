@@ -248,6 +248,26 @@ describe('startCollector', () => {
     expect((await json(collector, '/api/tools')).status).toBe(200);
   });
 
+  it('lists a task whose id arrived as OTLP/JSON with a lone surrogate escape', async () => {
+    const { collector } = await start();
+    // `\ud800` alone is valid JSON but no Unicode text: it is stored, listed and found as U+FFFD.
+    const body = `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"odd-agent"}}]},
+      "scopeSpans":[{"spans":[{"traceId":"${'d'.repeat(32)}","spanId":"${'1'.repeat(16)}","name":"agent.run","kind":1,
+      "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000",
+      "attributes":[{"key":"${ATTR_MCPSCOPE_TASK_ID}","value":{"stringValue":"deploy-\\ud800-42"}}]}]}]}]}`;
+    const response = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const { body: page } = await json<{ tasks: TaskSummary[] }>(collector, '/api/tasks');
+    expect(page.tasks.map((task) => task.taskId)).toEqual(['deploy-\ufffd-42']);
+    const detail = await json<TaskDetail>(collector, `/api/tasks/${encodeURIComponent('deploy-\ufffd-42')}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.task.taskId).toBe('deploy-\ufffd-42');
+  });
+
   it('redacts service names and feedback notes, and keeps values up to the configured length', async () => {
     const { collector, dbPath } = await start();
     const githubToken = `ghp_${'Zq8rT3vK9m'.repeat(3)}xY7pL4`;
