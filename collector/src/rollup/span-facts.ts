@@ -120,13 +120,71 @@ const storedArgumentsFingerprint = (argumentsJson: string): string => {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 };
 
+/**
+ * Traceloop's MCP instrumentation (OpenLLMetry) writes no `mcp.method.name`: a tool call is a span
+ * named `{tool}.tool` of kind `tool`, any other request `{method}.mcp`, and the call's input is
+ * `{"tool_name":…,"arguments":{…}}` in `traceloop.entity.input`. Recognised only from its MCP
+ * instrumentation scope, so tools it traces elsewhere (LangChain, plain functions) stay what they are.
+ */
+const TRACELOOP_SPAN_KIND = 'traceloop.span.kind';
+const TRACELOOP_ENTITY_NAME = 'traceloop.entity.name';
+const TRACELOOP_ENTITY_INPUT = 'traceloop.entity.input';
+const TRACELOOP_MCP_SCOPE = /^(@traceloop\/instrumentation-mcp|opentelemetry\.instrumentation\.mcp)\b/;
+
+interface CallShape {
+  method: string | null;
+  tool: string | null;
+  args: string | null;
+}
+
+const traceloopCall = (span: SpanRecord): CallShape | null => {
+  if (!TRACELOOP_MCP_SCOPE.test(span.scopeName)) return null;
+  const attributes = span.attributes;
+  if (attributes[TRACELOOP_SPAN_KIND] === 'tool' && span.name.endsWith('.tool')) {
+    return {
+      method: TOOLS_CALL_METHOD,
+      tool: text(attributes[TRACELOOP_ENTITY_NAME]) ?? span.name.slice(0, -'.tool'.length),
+      args: traceloopArguments(text(attributes[TRACELOOP_ENTITY_INPUT])),
+    };
+  }
+  if (span.name.endsWith('.mcp'))
+    return { method: span.name.slice(0, -'.mcp'.length), tool: null, args: null };
+  return null;
+};
+
+/** The `arguments` of Traceloop's input as canonical JSON; its text as stored when it is not JSON. */
+const traceloopArguments = (input: string | null): string | null => {
+  if (input === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(input);
+    if (parsed !== null && typeof parsed === 'object' && 'arguments' in parsed)
+      return canonicalJson((parsed as { arguments: unknown }).arguments);
+    return null;
+  } catch {
+    return input;
+  }
+};
+
+const callShape = (span: SpanRecord): CallShape => {
+  const attributes = span.attributes;
+  const method = text(attributes[ATTR_MCP_METHOD_NAME]);
+  if (method === null) {
+    const traceloop = traceloopCall(span);
+    if (traceloop !== null) return traceloop;
+  }
+  return {
+    method,
+    tool: firstText(attributes, TOOL_NAME_ATTRIBUTES),
+    args: method === TOOLS_CALL_METHOD ? argumentsText(attributes) : null,
+  };
+};
+
 const verdict = (value: AttributeValue | undefined): FeedbackVerdict | null =>
   FEEDBACK_VERDICTS.find((known) => known === value) ?? null;
 
 export const spanFacts = (span: SpanRecord): SpanFacts => {
   const attributes = span.attributes;
-  const method = text(attributes[ATTR_MCP_METHOD_NAME]);
-  const args = method === TOOLS_CALL_METHOD ? argumentsText(attributes) : null;
+  const { method, tool, args } = callShape(span);
   const fingerprint = text(attributes[ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT]);
   return {
     traceId: span.traceId,
@@ -138,7 +196,7 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     serviceName: span.serviceName,
     statusError: span.statusCode === 'error',
     method,
-    tool: firstText(attributes, TOOL_NAME_ATTRIBUTES),
+    tool,
     taskId: text(attributes[ATTR_MCPSCOPE_TASK_ID]),
     fingerprint: fingerprint ?? (args === null ? null : storedArgumentsFingerprint(args)),
     errorType: text(attributes[ATTR_ERROR_TYPE]),
