@@ -56,6 +56,19 @@ export const latestProfile = (dir: string): string | undefined =>
 export const summariseProfile = (file: string, top = 12): ProfileSummary => {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  /**
+   * Native code a JavaScript function called (an addon's binding: DuckDB's appender, say) has neither
+   * name nor file: it is charged to its nearest caller that has a file, so it is not one opaque row.
+   */
+  const nativeCaller = (id: number): ProfileNode['callFrame'] | undefined => {
+    for (let at = parentOf.get(id); at !== undefined; at = parentOf.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (frame?.url) return frame;
+    }
+    return undefined;
+  };
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, index) =>
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)),
@@ -65,10 +78,14 @@ export const summariseProfile = (file: string, top = 12): ProfileSummary => {
   const functions = new Map<string, { name: string; location: string; us: number }>();
   const areas = new Map<string, number>();
   for (const [id, us] of selfUs) {
-    const frame = byId.get(id)?.callFrame;
-    if (!frame) continue;
+    const own = byId.get(id)?.callFrame;
+    if (!own) continue;
     totalUs += us;
-    const name = frame.functionName || '(anonymous)';
+    const caller = own.url === '' && own.functionName === '' ? nativeCaller(id) : undefined;
+    const frame = caller ?? own;
+    const name = caller
+      ? `(native, from ${caller.functionName || 'anonymous'})`
+      : frame.functionName || '(anonymous)';
     if (name === '(idle)') {
       idleUs += us;
       continue;
@@ -80,7 +97,7 @@ export const summariseProfile = (file: string, top = 12): ProfileSummary => {
     const entry = functions.get(key) ?? { name, location, us: 0 };
     entry.us += us;
     functions.set(key, entry);
-    const area = areaOf(frame.url, name);
+    const area = caller ? `${areaOf(caller.url, name)} (native)` : areaOf(frame.url, name);
     areas.set(area, (areas.get(area) ?? 0) + us);
   }
   const busyUs = Math.max(1, totalUs - idleUs);
