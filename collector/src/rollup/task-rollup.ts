@@ -70,6 +70,13 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
   const callerKeys = new Set(
     callSpans.filter((span) => span.kind === 'client').map((span) => spanKey(span.traceId, span.spanId)),
   );
+  // Server spans by their parent, so pairing stays linear in a task of many calls.
+  const serverByParent = new Map<string, SpanFacts>();
+  for (const span of callSpans) {
+    if (span.kind !== 'server' || span.parentSpanId === null) continue;
+    const key = spanKey(span.traceId, span.parentSpanId);
+    if (!serverByParent.has(key)) serverByParent.set(key, span);
+  }
   const calls: ToolCallRollup[] = [];
   for (const span of callSpans) {
     const pairedWithCaller =
@@ -78,12 +85,7 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
       callerKeys.has(spanKey(span.traceId, span.parentSpanId));
     if (pairedWithCaller) continue;
     const server =
-      span.kind === 'client'
-        ? callSpans.find(
-            (other) =>
-              other.kind === 'server' && other.traceId === span.traceId && other.parentSpanId === span.spanId,
-          )
-        : undefined;
+      span.kind === 'client' ? serverByParent.get(spanKey(span.traceId, span.spanId)) : undefined;
     const failed = spanFailed(span);
     calls.push({
       taskId,
