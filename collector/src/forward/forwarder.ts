@@ -158,7 +158,7 @@ export function createForwarder({
         // Whole requests or nothing: keeps batches aligned with what exporters sent.
         return drop(spans.length, 'queue_full');
       }
-      queue.push(...spans);
+      for (const span of spans) queue.push(span);
       stats.queuedSpans = queue.length;
       ensurePumping();
     },

@@ -122,3 +122,43 @@ describe('DuckDB store crash after a trace was rolled up as plumbing only', () =
     }
   });
 });
+
+describe('DuckDB store with a very large task', () => {
+  it('rolls up a task of 150,000 tool calls, and the tasks after it too', async () => {
+    const opened = await openTempStore();
+    cleanup = opened.cleanup;
+    const { store } = opened;
+    // One long-lived task (a fixed task id reused for every run would grow like this), in three commits.
+    const calls = 150_000;
+    const perCommit = 50_000;
+    for (let first = 0; first < calls; first += perCommit) {
+      const batch = Array.from({ length: perCommit }, (_, offset) =>
+        toolCallSpan({
+          trace: 'huge',
+          span: `call-${first + offset}`,
+          kind: 'client',
+          startMs: (first + offset) / 10,
+          durationMs: 1,
+          service: 'agent',
+          tool: 'refresh_state',
+          fingerprint: `fingerprint-${(first + offset) % 7}`,
+        }),
+      );
+      expect((await store.commit(batch)).stored).toHaveLength(perCommit);
+    }
+    await store.commit([
+      toolCallSpan({
+        trace: 'small',
+        span: 'only',
+        kind: 'client',
+        startMs: 20_000,
+        durationMs: 2,
+        service: 'agent',
+        tool: 'plan',
+      }),
+    ]);
+    const page = await store.listTasks({ limit: 10 });
+    expect(page.tasks.map((task) => task.toolCalls).sort((a, b) => a - b)).toEqual([1, calls]);
+    expect(store.pendingRollupSpans).toBe(0);
+  }, 120_000);
+});

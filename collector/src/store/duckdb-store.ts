@@ -367,7 +367,7 @@ export class DuckDbStore implements SpanStore {
       } else {
         entry.count += facts.length;
         if (entry.facts !== undefined && entry.spanIds !== undefined) {
-          entry.facts.push(...facts);
+          for (const fact of facts) entry.facts.push(fact);
           for (const fact of facts) entry.spanIds.add(fact.spanId);
         }
       }
@@ -440,7 +440,8 @@ export class DuckDbStore implements SpanStore {
         if (earlier === undefined) pending.set(traceId, entry);
         else {
           earlier.count += entry.count;
-          if (earlier.facts !== undefined && entry.facts !== undefined) earlier.facts.push(...entry.facts);
+          if (earlier.facts !== undefined && entry.facts !== undefined)
+            for (const fact of entry.facts) earlier.facts.push(fact);
           else delete earlier.facts;
           if (earlier.spanIds !== undefined && entry.spanIds !== undefined)
             for (const id of entry.spanIds) earlier.spanIds.add(id);
@@ -778,7 +779,8 @@ export class DuckDbStore implements SpanStore {
       }
       const rollup = rollUpTask(taskId, taskFacts);
       touchedTasks.push(rollup.task);
-      calls.push(...rollup.calls);
+      // Not push(...calls): a task of some 100,000 calls would overflow the call stack.
+      for (const call of rollup.calls) calls.push(call);
     }
     await this.appendTasks(connection, touchedTasks);
     await this.appendCalls(connection, calls);
