@@ -72,6 +72,16 @@ export const startCollector = async (
       logger.error('rollup failed; its spans are stored and the rollup is retried', {
         error: errorKind(error),
       }),
+    onTraceSetAside: (traceId, error) => {
+      logger.error(
+        'a trace whose rollup keeps failing alone is set aside until the next start; its spans are stored',
+        {
+          traceId,
+          error: errorKind(error),
+        },
+      );
+      metrics.traceSetAside();
+    },
   });
   const forwarder: Forwarder | undefined =
     config.forwardEndpoint === undefined

@@ -160,6 +160,10 @@ export class CollectorMetrics implements IngestObserver {
   commitFailed(spanCount: number): void {
     this.counter('spansDropped').inc({ reason: 'storage_error' }, spanCount);
   }
+  /** A trace whose rollup kept failing alone, set aside until the next start. */
+  traceSetAside(): void {
+    this.counter('rollupSetAside').inc();
+  }
   forwarded(outcome: 'success' | 'failure', spanCount: number): void {
     this.counter('forwardedSpans').inc({ outcome }, spanCount);
   }

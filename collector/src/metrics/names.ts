@@ -186,6 +186,12 @@ export const METRICS = {
     labels: [],
     buckets: COMMIT_DURATION_BUCKETS,
   }),
+  rollupSetAside: define({
+    name: 'mcpscope_collector_rollup_set_aside_traces_total',
+    type: 'counter',
+    help: 'Traces whose rollup kept failing alone while others rolled up, set aside until the next start (their spans stay stored). Should stay at zero.',
+    labels: [],
+  }),
   redactions: define({
     name: 'mcpscope_collector_redactions_total',
     type: 'counter',

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDbStore } from './duckdb-store.js';
-import { BASE_MS, toolCallSpan } from '../pipeline/test-support/spans.js';
+import { DuckDbStore, ROLLUP_ATTEMPTS_BEFORE_SET_ASIDE } from './duckdb-store.js';
+import { BASE_MS, toolCallSpan, traceId as traceIdOf } from '../pipeline/test-support/spans.js';
 import { workloadBatches } from '../pipeline/test-support/workload.js';
 import { openTempStore } from './test-support/temp-store.js';
 
@@ -161,4 +162,76 @@ describe('DuckDB store with a very large task', () => {
     expect(page.tasks.map((task) => task.toolCalls).sort((a, b) => a - b)).toEqual([1, calls]);
     expect(store.pendingRollupSpans).toBe(0);
   }, 120_000);
+});
+
+describe('DuckDB store with a trace whose rollup always fails', () => {
+  it('rolls up every other trace, sets the failing one aside, and keeps it for the next start', async () => {
+    const opened = await openTempStore();
+    cleanup = opened.cleanup;
+    await opened.store.close();
+    // The fault is DuckDB's own: a CHECK constraint refuses the calls of one tool, so every rollup
+    // of that tool's trace fails, as a bug tied to one trace's data would.
+    const raw = await DuckDBInstance.create(opened.path);
+    const connection = await raw.connect();
+    await connection.run('DROP TABLE calls');
+    await connection.run(`CREATE TABLE calls (
+      task_id VARCHAR NOT NULL, trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, service VARCHAR NOT NULL,
+      method VARCHAR NOT NULL, tool VARCHAR NOT NULL CHECK (tool <> 'poison-pill'), outcome VARCHAR NOT NULL,
+      error_type VARCHAR, duration_ms DOUBLE NOT NULL, arguments VARCHAR, fingerprint VARCHAR, retry_of VARCHAR,
+      start_ns BIGINT NOT NULL)`);
+    connection.closeSync();
+    raw.closeSync();
+
+    const setAside: string[] = [];
+    const failures: unknown[] = [];
+    const store = await DuckDbStore.open({
+      path: opened.path,
+      rollupIntervalMs: 60_000,
+      onTraceSetAside: (traceId) => setAside.push(traceId),
+      onRollupFailed: (error) => failures.push(error),
+    });
+    cleanup = async () => {
+      await store.close();
+      await opened.cleanup().catch(() => undefined);
+    };
+    const call = (trace: string, tool: string, startMs: number) =>
+      toolCallSpan({
+        trace,
+        span: `${trace}-call`,
+        kind: 'client',
+        startMs,
+        durationMs: 2,
+        service: 'agent',
+        tool,
+      });
+
+    await store.commit([call('poison', 'poison-pill', 0), call('good-0', 'plan', 1)]);
+    for (let round = 1; round <= ROLLUP_ATTEMPTS_BEFORE_SET_ASIDE; round++) {
+      await store.commit([call(`good-${round}`, 'plan', round * 10)]);
+      await store.flushRollups();
+      // Every good trace committed so far is a task already: the failing one holds nobody up.
+      const page = await store.listTasks({ limit: 100 });
+      expect(page.tasks.map((task) => task.taskId).sort()).toEqual(
+        Array.from({ length: round + 1 }, (_, index) => traceIdOf(`good-${index}`)).sort(),
+      );
+    }
+    expect(setAside).toEqual([traceIdOf('poison')]);
+    expect(String(failures[0])).toMatch(/constraint/i);
+    // Set aside: later rollups no longer try it, and nothing is left waiting.
+    await store.commit([call('poison', 'poison-pill', 100), call('good-late', 'plan', 101)]);
+    await store.flushRollups();
+    expect(store.pendingRollupSpans).toBe(0);
+    expect((await store.getTask(traceIdOf('good-late')))?.task.toolCalls).toBe(1);
+    await store.close();
+
+    // Its marks stay in the file, so the next start (a fixed collector, say) tries it again.
+    const after = await DuckDBInstance.create(opened.path);
+    const check = await after.connect();
+    const marks = await check.runAndReadAll('SELECT count(*) AS n FROM rollup_pending WHERE trace_id = $id', {
+      id: traceIdOf('poison'),
+    });
+    expect(Number(marks.getRowObjectsJS()[0]?.n)).toBeGreaterThan(0);
+    check.closeSync();
+    after.closeSync();
+  });
 });

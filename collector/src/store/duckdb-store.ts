@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { SpanRecord } from '../model/span.js';
 import {
@@ -52,6 +52,12 @@ export interface DuckDbStoreOptions {
   onRolledUp?: (result: RollupResult, seconds: number) => void;
   /** Told when a rollup failed; its traces stay pending and the rollup is tried again. */
   onRollupFailed?: (error: unknown) => void;
+  /**
+   * Told when a trace is set aside: its rollup failed alone, while others rolled up, on
+   * {@link ROLLUP_ATTEMPTS_BEFORE_SET_ASIDE} attempts in a row. Its spans stay stored and it stays marked
+   * pending in the file, so the next start tries it again; until then it holds no other rollup up.
+   */
+  onTraceSetAside?: (traceId: string, error: unknown) => void;
   /** Above this many calls in a range, `listTools` reads per-minute stats (percentiles within 1%). */
   exactToolStatsLimit?: number;
   /** Tool-stat rows past which a checkpoint first folds them into one row per key. */
@@ -68,6 +74,8 @@ interface PendingTrace {
 }
 
 const ROLLUP_RETRY_MS = 1_000;
+/** Failures of one trace's rollup alone, while other traces rolled up, before it is set aside. */
+export const ROLLUP_ATTEMPTS_BEFORE_SET_ASIDE = 3;
 const HOUR_NS = 3_600_000_000_000n;
 
 type Row = Record<string, unknown>;
@@ -202,6 +210,9 @@ export class DuckDbStore implements SpanStore {
   /** Ids the `traces` table may hold: a new trace or task is told apart without a query. */
   private readonly knownTraceIds = new IdFilter();
   private readonly knownTaskIds = new IdFilter();
+  /** Traces whose rollup failed alone: by attempts so far, and those set aside until the next start. */
+  private readonly failedAlone = new Map<string, number>();
+  private readonly setAside = new Set<string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -214,7 +225,7 @@ export class DuckDbStore implements SpanStore {
         'rollupIntervalMs' | 'rollupBatchSpans' | 'exactToolStatsLimit' | 'toolStatsCompactRows'
       >
     > &
-      Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed'>,
+      Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed' | 'onTraceSetAside'>,
   ) {}
 
   static async open({
@@ -228,6 +239,7 @@ export class DuckDbStore implements SpanStore {
     toolStatsCompactRows = 100_000,
     onRolledUp,
     onRollupFailed,
+    onTraceSetAside,
   }: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path, {
@@ -252,6 +264,7 @@ export class DuckDbStore implements SpanStore {
       toolStatsCompactRows,
       ...(onRolledUp && { onRolledUp }),
       ...(onRollupFailed && { onRollupFailed }),
+      ...(onTraceSetAside && { onTraceSetAside }),
     });
     await store.recoverPending();
     return store;
@@ -356,7 +369,11 @@ export class DuckDbStore implements SpanStore {
       throw error;
     }
     // Only what the file holds is pending: recorded after COMMIT, never for a rolled-back batch.
+    let pendingAdded = 0;
     for (const [traceId, facts] of factsByTrace) {
+      // A trace set aside stays marked in the file for the next start, and out of every rollup until then.
+      if (this.setAside.size > 0 && this.setAside.has(traceId)) continue;
+      pendingAdded += facts.length;
       const entry = this.pending.get(traceId);
       if (entry === undefined) {
         this.pending.set(traceId, {
@@ -372,7 +389,7 @@ export class DuckDbStore implements SpanStore {
         }
       }
     }
-    this.pendingSpans += stored.length;
+    this.pendingSpans += pendingAdded;
     this.pendingSeq = seq;
     this.scheduleRollup();
     return { stored, facts: newFacts, duplicates };
@@ -421,7 +438,6 @@ export class DuckDbStore implements SpanStore {
     clearTimeout(this.rollupTimer);
     this.rollupTimer = undefined;
     const pending = this.pending;
-    const pendingSpans = this.pendingSpans;
     const throughSeq = this.pendingSeq;
     if (pending.size === 0) return;
     this.pending = new Map();
@@ -432,42 +448,91 @@ export class DuckDbStore implements SpanStore {
     try {
       result = await this.rollUpTraces(connection, pending, throughSeq);
       this.rollingUp = undefined;
+      if (this.failedAlone.size > 0) for (const traceId of pending.keys()) this.failedAlone.delete(traceId);
     } catch (error) {
+      // One trace whose rollup always fails must not hold every other up: each is tried alone.
+      const alone = pending.size > 1 ? await this.rollUpOneByOne(connection, pending, throughSeq) : undefined;
       this.rollingUp = undefined;
-      // Put the traces back (spans committed since stay merged in) and try again a little later.
-      for (const [traceId, entry] of this.pending) {
-        const earlier = pending.get(traceId);
-        if (earlier === undefined) pending.set(traceId, entry);
-        else {
-          earlier.count += entry.count;
-          if (earlier.facts !== undefined && entry.facts !== undefined)
-            for (const fact of entry.facts) earlier.facts.push(fact);
-          else delete earlier.facts;
-          if (earlier.spanIds !== undefined && entry.spanIds !== undefined)
-            for (const id of entry.spanIds) earlier.spanIds.add(id);
-          else delete earlier.spanIds;
+      if (alone === undefined || alone.failed.size === pending.size) {
+        // Nothing rolled up, so nothing points at one trace: all are tried again a little later.
+        this.retryLater(pending);
+        this.report(() => this.options.onRollupFailed?.(error));
+        throw error;
+      }
+      result = alone.result;
+      const retry = new Map<string, PendingTrace>();
+      for (const [traceId, failure] of alone.failed) {
+        const attempts = (this.failedAlone.get(traceId) ?? 0) + 1;
+        if (attempts < ROLLUP_ATTEMPTS_BEFORE_SET_ASIDE) {
+          this.failedAlone.set(traceId, attempts);
+          retry.set(traceId, pending.get(traceId) as PendingTrace);
+          this.report(() => this.options.onRollupFailed?.(failure));
+        } else {
+          this.failedAlone.delete(traceId);
+          this.setAside.add(traceId);
+          this.report(() => this.options.onTraceSetAside?.(traceId, failure));
         }
       }
-      this.pending = pending;
-      this.pendingSpans += pendingSpans;
-      try {
-        this.options.onRollupFailed?.(error);
-      } catch {
-        // Reporting cannot change what happened.
-      }
-      if (this.open && this.rollupTimer === undefined) {
-        this.rollupTimer = setTimeout(() => {
-          this.rollupTimer = undefined;
-          void this.flushRollups().catch(() => undefined);
-        }, ROLLUP_RETRY_MS);
-      }
-      throw error;
+      this.retryLater(retry);
     }
+    this.report(() => this.options.onRolledUp?.(result, Number(process.hrtime.bigint() - started) / 1e9));
+  }
+
+  /** Reporting (logs, metrics) cannot change what happened. */
+  private report(tell: () => void): void {
     try {
-      this.options.onRolledUp?.(result, Number(process.hrtime.bigint() - started) / 1e9);
+      tell();
     } catch {
-      // Metrics cannot undo a commit.
+      // nothing to do
     }
+  }
+
+  /** Puts traces back into `pending` (spans committed since stay merged in) and tries again a little later. */
+  private retryLater(traces: Map<string, PendingTrace>): void {
+    for (const [traceId, entry] of this.pending) {
+      const earlier = traces.get(traceId);
+      if (earlier === undefined) traces.set(traceId, entry);
+      else {
+        earlier.count += entry.count;
+        if (earlier.facts !== undefined && entry.facts !== undefined)
+          for (const fact of entry.facts) earlier.facts.push(fact);
+        else delete earlier.facts;
+        if (earlier.spanIds !== undefined && entry.spanIds !== undefined)
+          for (const id of entry.spanIds) earlier.spanIds.add(id);
+        else delete earlier.spanIds;
+      }
+    }
+    this.pending = traces;
+    let spans = 0;
+    for (const entry of traces.values()) spans += entry.count;
+    this.pendingSpans = spans;
+    if (this.open && this.rollupTimer === undefined && traces.size > 0) {
+      this.rollupTimer = setTimeout(() => {
+        this.rollupTimer = undefined;
+        void this.flushRollups().catch(() => undefined);
+      }, ROLLUP_RETRY_MS);
+    }
+  }
+
+  /** Each trace in its own transaction, after a rollup of them all failed: which ones fail alone? */
+  private async rollUpOneByOne(
+    connection: DuckDBConnection,
+    pending: ReadonlyMap<string, PendingTrace>,
+    throughSeq: bigint,
+  ): Promise<{ result: RollupResult; failed: Map<string, unknown> }> {
+    const result: RollupResult = { touchedTasks: [], removedTaskIds: [], newRetries: [] };
+    const failed = new Map<string, unknown>();
+    for (const [traceId, entry] of pending) {
+      try {
+        const one = await this.rollUpTraces(connection, new Map([[traceId, entry]]), throughSeq, traceId);
+        for (const task of one.touchedTasks) result.touchedTasks.push(task);
+        for (const taskId of one.removedTaskIds) result.removedTaskIds.push(taskId);
+        for (const call of one.newRetries) result.newRetries.push(call);
+      } catch (error) {
+        failed.set(traceId, error);
+      }
+    }
+    return { result, failed };
   }
 
   /** Recomputes the tasks of pending traces, and clears them from `rollup_pending`, in one transaction. */
@@ -476,6 +541,8 @@ export class DuckDbStore implements SpanStore {
     pending: ReadonlyMap<string, PendingTrace>,
     /** The last ingest commit whose marks this rollup clears; later ones stay for the next. */
     throughSeq: bigint,
+    /** When the rollup takes this one trace alone: only its marks are cleared. */
+    onlyTraceId?: string,
   ): Promise<RollupResult> {
     const batchTraceIds = [...pending.keys()];
     const knownTraces = await this.loadTraces(connection, 'trace_id', batchTraceIds);
@@ -553,13 +620,34 @@ export class DuckDbStore implements SpanStore {
         knownTraces.map((trace) => trace.taskId),
         incompleteTraceIds,
       );
-      await connection.run('DELETE FROM rollup_pending WHERE seq <= $seq', { seq: throughSeq });
+      await this.clearPendingMarks(connection, throughSeq, onlyTraceId);
       await connection.run('COMMIT');
       return result;
     } catch (error) {
       await connection.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Clears the marks of rolled-up traces; a trace set aside keeps its marks for the next start. */
+  private async clearPendingMarks(
+    connection: DuckDBConnection,
+    throughSeq: bigint,
+    onlyTraceId: string | undefined,
+  ): Promise<void> {
+    if (onlyTraceId !== undefined)
+      await connection.run('DELETE FROM rollup_pending WHERE seq <= $seq AND trace_id = $traceId', {
+        seq: throughSeq,
+        traceId: onlyTraceId,
+      });
+    else if (this.setAside.size === 0)
+      await connection.run('DELETE FROM rollup_pending WHERE seq <= $seq', { seq: throughSeq });
+    else
+      await connection.run(
+        'DELETE FROM rollup_pending WHERE seq <= $seq AND trace_id NOT IN (SELECT unnest($kept))',
+        { seq: throughSeq, kept: varcharList([...this.setAside]) },
+        { seq: BIGINT, kept: VARCHAR_LIST },
+      );
   }
 
   /** Ids of the stored spans of these traces, for duplicate detection. */
