@@ -1,6 +1,11 @@
 import { authFailureBurstAlert, authFailuresAlert } from './auth-alerts.js';
 import { prometheusExpression, type AlertDefinition } from './alert-definition.js';
-import { collectorDownAlert, collectorDroppingAlert, collectorRejectingAlert } from './collector-alerts.js';
+import {
+  collectorDownAlert,
+  collectorDroppingAlert,
+  collectorRejectingAlert,
+  collectorRollupSetAsideAlert,
+} from './collector-alerts.js';
 import { defaultAlertsConfig, type AlertsConfig } from './config.js';
 import { taskFailureRatioAlert } from './task-alerts.js';
 import { retryStormAlert, toolErrorRatioAlert, toolLatencyAlert } from './tool-alerts.js';
@@ -15,6 +20,7 @@ export const alertDefinitions = (config: AlertsConfig = defaultAlertsConfig): Al
   taskFailureRatioAlert(config),
   collectorRejectingAlert(config),
   collectorDroppingAlert(config),
+  collectorRollupSetAsideAlert(config),
   collectorDownAlert(config),
 ];
 

@@ -48,6 +48,28 @@ export const collectorDroppingAlert = (config: AlertsConfig): AlertDefinition =>
     `in the last ${config.collectorDropping.window}.`,
 });
 
+export const collectorRollupSetAsideAlert = (config: AlertsConfig): AlertDefinition => ({
+  name: 'McpscopeCollectorRollupSetAside',
+  group: 'mcpscope-collector',
+  severity: config.collectorRollupSetAside.severity,
+  for: config.collectorRollupSetAside.for,
+  measurement: sumBy(
+    ['instance'],
+    rangeFunction(
+      'increase',
+      selector(METRICS.rollupSetAside, '', [config.collectorSelector]),
+      config.collectorRollupSetAside.window,
+    ),
+  ),
+  comparator: '>',
+  threshold: 0,
+  summary:
+    'The mcpscope collector set aside traces whose rollup keeps failing; their tasks are not up to date.',
+  description: (value) =>
+    `Collector {{ $labels.instance }} set aside {{ ${value} | humanize }} traces in the last ` +
+    `${config.collectorRollupSetAside.window}: their spans are stored, their tasks wait for the next start.`,
+});
+
 export const collectorDownAlert = (config: AlertsConfig): AlertDefinition => ({
   name: 'McpscopeCollectorDown',
   group: 'mcpscope-collector',

@@ -243,6 +243,23 @@ export const alertScenarios = (config: AlertsConfig = defaultAlertsConfig): Aler
       },
     },
     {
+      alert: 'McpscopeCollectorRollupSetAside',
+      firing: {
+        story: 'one trace is set aside after an hour of quiet',
+        input: [
+          {
+            series: series(METRICS.rollupSetAside, '', collector),
+            values: '0x30 1x30',
+          },
+        ],
+        expect: [{ labels: { instance: collector.instance }, value: '1' }],
+      },
+      quiet: {
+        story: 'every rollup succeeds',
+        input: [{ series: series(METRICS.rollupSetAside, '', collector), values: '0x60' }],
+      },
+    },
+    {
       alert: 'McpscopeCollectorDown',
       firing: {
         story: 'the collector stops answering scrapes after twenty minutes',
