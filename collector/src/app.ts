@@ -67,6 +67,13 @@ export const startCollector = async (
     path: config.dbPath,
     threads: config.duckdbThreads,
     memoryLimit: config.duckdbMemoryLimit,
+    maxTaskSpans: config.maxTaskSpans,
+    onTaskTooLarge: (taskId, spans) =>
+      logger.warn('a task is past --max-task-spans: it keeps the rollup it had; its new spans are stored', {
+        taskId,
+        spans,
+        maxTaskSpans: config.maxTaskSpans,
+      }),
     onRolledUp: (result, seconds) => metrics.rolledUp(result, seconds),
     onRollupFailed: (error) =>
       logger.error('rollup failed; its spans are stored and the rollup is retried', {

@@ -25,6 +25,7 @@ export interface CollectorConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   duckdbThreads: number;
   duckdbMemoryLimit: string;
+  maxTaskSpans: number;
 }
 
 /** A setting that cannot be used; the message names it and says what it expected, never its value. */

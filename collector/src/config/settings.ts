@@ -285,6 +285,15 @@ export const SETTINGS = {
     schema: z.enum(['debug', 'info', 'warn', 'error']),
     default: 'info' as const,
   }),
+  maxTaskSpans: setting({
+    flag: '--max-task-spans',
+    env: 'MCPSCOPE_MAX_TASK_SPANS',
+    expected: 'an integer from 1000 to 100000000',
+    description:
+      'spans a task may hold and still be rolled up again; a larger task keeps the rollup it had (rollups hold a task in memory)',
+    schema: integer(1000, 100_000_000),
+    default: 200_000,
+  }),
   duckdbThreads: setting({
     flag: '--duckdb-threads',
     env: 'MCPSCOPE_DUCKDB_THREADS',

@@ -235,3 +235,40 @@ describe('DuckDB store with a trace whose rollup always fails', () => {
     after.closeSync();
   });
 });
+
+describe('DuckDB store with a task past maxTaskSpans', () => {
+  it('keeps the rollup the task had, says so once, and rolls up the other tasks', async () => {
+    const tooLarge: Array<[string, number]> = [];
+    const opened = await openTempStore({
+      maxTaskSpans: 1_000,
+      onTaskTooLarge: (taskId, spans) => tooLarge.push([taskId, spans]),
+    });
+    cleanup = opened.cleanup;
+    const { store } = opened;
+    const calls = (trace: string, from: number, count: number) =>
+      Array.from({ length: count }, (_, offset) =>
+        toolCallSpan({
+          trace,
+          span: `${trace}-${from + offset}`,
+          kind: 'client',
+          startMs: from + offset,
+          durationMs: 1,
+          service: 'agent',
+          tool: 'refresh_state',
+        }),
+      );
+    await store.commit(calls('long-session', 0, 900));
+    expect((await store.getTask(traceIdOf('long-session')))?.task.toolCalls).toBe(900);
+
+    await store.commit(calls('long-session', 900, 200));
+    await store.flushRollups();
+    await store.commit(calls('other', 5_000, 3));
+    await store.commit(calls('long-session', 1_100, 50));
+    const page = await store.listTasks({ limit: 10 });
+    const byId = new Map(page.tasks.map((task) => [task.taskId, task.toolCalls]));
+    expect(byId.get(traceIdOf('long-session'))).toBe(900);
+    expect(byId.get(traceIdOf('other'))).toBe(3);
+    expect(tooLarge).toEqual([[traceIdOf('long-session'), 1_100]]);
+    expect(store.pendingRollupSpans).toBe(0);
+  });
+});

@@ -58,6 +58,13 @@ export interface DuckDbStoreOptions {
    * pending in the file, so the next start tries it again; until then it holds no other rollup up.
    */
   onTraceSetAside?: (traceId: string, error: unknown) => void;
+  /**
+   * Spans a task may hold and still be recomputed: a rollup holds all of a task's spans in memory, so
+   * a task past this (a task id reused by every run of a job, say) keeps the rollup it had.
+   */
+  maxTaskSpans?: number;
+  /** Told once per task, per process, when a task is past `maxTaskSpans`. */
+  onTaskTooLarge?: (taskId: string, spans: number) => void;
   /** Above this many calls in a range, `listTools` reads per-minute stats (percentiles within 1%). */
   exactToolStatsLimit?: number;
   /** Tool-stat rows past which a checkpoint first folds them into one row per key. */
@@ -213,6 +220,8 @@ export class DuckDbStore implements SpanStore {
   /** Traces whose rollup failed alone: by attempts so far, and those set aside until the next start. */
   private readonly failedAlone = new Map<string, number>();
   private readonly setAside = new Set<string>();
+  /** Tasks past `maxTaskSpans` already reported. */
+  private readonly tooLargeReported = new Set<string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -225,7 +234,9 @@ export class DuckDbStore implements SpanStore {
         'rollupIntervalMs' | 'rollupBatchSpans' | 'exactToolStatsLimit' | 'toolStatsCompactRows'
       >
     > &
-      Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed' | 'onTraceSetAside'>,
+      Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed' | 'onTraceSetAside' | 'onTaskTooLarge'> & {
+        maxTaskSpans: number;
+      },
   ) {}
 
   static async open({
@@ -240,6 +251,8 @@ export class DuckDbStore implements SpanStore {
     onRolledUp,
     onRollupFailed,
     onTraceSetAside,
+    maxTaskSpans = 200_000,
+    onTaskTooLarge,
   }: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
     const instance = await DuckDBInstance.create(path, {
@@ -265,6 +278,8 @@ export class DuckDbStore implements SpanStore {
       ...(onRolledUp && { onRolledUp }),
       ...(onRollupFailed && { onRollupFailed }),
       ...(onTraceSetAside && { onTraceSetAside }),
+      ...(onTaskTooLarge && { onTaskTooLarge }),
+      maxTaskSpans,
     });
     await store.recoverPending();
     return store;
@@ -802,7 +817,21 @@ export class DuckDbStore implements SpanStore {
       )),
       ...tracesOfNewTasks,
     ];
-    const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId));
+    // A stored task past maxTaskSpans keeps the rollup it had: recomputing it would hold all of its
+    // spans in memory at once, and read them all back at every rollup that touches it.
+    const spansByTask = new Map<string, number>();
+    for (const trace of traces)
+      spansByTask.set(trace.taskId, (spansByTask.get(trace.taskId) ?? 0) + trace.spanCount);
+    const tooLarge = new Set<string>();
+    for (const [taskId, spans] of spansByTask) {
+      if (spans <= this.options.maxTaskSpans || newTaskIds.has(taskId)) continue;
+      tooLarge.add(taskId);
+      if (!this.tooLargeReported.has(taskId)) {
+        this.tooLargeReported.add(taskId);
+        this.report(() => this.options.onTaskTooLarge?.(taskId, spans));
+      }
+    }
+    const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId) && !tooLarge.has(trace.taskId));
     const allFacts = new Map(factsByTrace);
     for (const facts of await this.loadFacts(connection, missing)) {
       const list = allFacts.get(facts.traceId);
@@ -815,6 +844,7 @@ export class DuckDbStore implements SpanStore {
       traces
         .filter(
           (trace) =>
+            tooLarge.has(trace.taskId) ||
             incompleteTraceIds.has(trace.traceId) ||
             (allFacts.get(trace.traceId)?.length ?? 0) < trace.spanCount,
         )
