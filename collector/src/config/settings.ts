@@ -292,7 +292,7 @@ export const SETTINGS = {
     description:
       'spans a task may hold and still be rolled up again; a larger task keeps the rollup it had (rollups hold a task in memory)',
     schema: integer(1000, 100_000_000),
-    default: 200_000,
+    default: 100_000,
   }),
   duckdbThreads: setting({
     flag: '--duckdb-threads',

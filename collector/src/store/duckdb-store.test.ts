@@ -126,7 +126,8 @@ describe('DuckDB store crash after a trace was rolled up as plumbing only', () =
 
 describe('DuckDB store with a very large task', () => {
   it('rolls up a task of 150,000 tool calls, and the tasks after it too', async () => {
-    const opened = await openTempStore();
+    // The overflow is the subject here, not the size limit.
+    const opened = await openTempStore({ maxTaskSpans: 1_000_000 });
     cleanup = opened.cleanup;
     const { store } = opened;
     // One long-lived task (a fixed task id reused for every run would grow like this), in three commits.
@@ -158,6 +159,7 @@ describe('DuckDB store with a very large task', () => {
         tool: 'plan',
       }),
     ]);
+    await store.flushRollups();
     const page = await store.listTasks({ limit: 10 });
     expect(page.tasks.map((task) => task.toolCalls).sort((a, b) => a - b)).toEqual([1, calls]);
     expect(store.pendingRollupSpans).toBe(0);
@@ -270,5 +272,35 @@ describe('DuckDB store with a task past maxTaskSpans', () => {
     expect(byId.get(traceIdOf('other'))).toBe(3);
     expect(tooLarge).toEqual([[traceIdOf('long-session'), 1_100]]);
     expect(store.pendingRollupSpans).toBe(0);
+  });
+});
+
+describe('DuckDB store reads during a long rollup', () => {
+  it('answer from the rollups committed so far once readWaitMs has passed', async () => {
+    const opened = await openTempStore({ readWaitMs: 5 });
+    cleanup = opened.cleanup;
+    const { store } = opened;
+    const calls = (trace: string, count: number) =>
+      Array.from({ length: count }, (_, offset) =>
+        toolCallSpan({
+          trace,
+          span: `${trace}-${offset}`,
+          kind: 'client',
+          startMs: offset,
+          durationMs: 1,
+          service: 'agent',
+          tool: 'refresh_state',
+        }),
+      );
+    await store.commit(calls('earlier', 2));
+    await store.flushRollups();
+    // Past the rollup batch size: its rollup starts at once and takes far longer than 5 ms.
+    await store.commit(calls('large', 30_000));
+    const during = await store.listTasks({ limit: 10 });
+    expect(store.pendingRollupSpans).toBeGreaterThan(0);
+    expect(during.tasks.map((task) => task.taskId)).toEqual([traceIdOf('earlier')]);
+    await store.flushRollups();
+    const after = await store.listTasks({ limit: 10 });
+    expect(after.tasks.map((task) => task.toolCalls).sort((a, b) => a - b)).toEqual([2, 30_000]);
   });
 });

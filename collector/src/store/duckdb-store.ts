@@ -63,6 +63,8 @@ export interface DuckDbStoreOptions {
    * a task past this (a task id reused by every run of a job, say) keeps the rollup it had.
    */
   maxTaskSpans?: number;
+  /** How long a read waits for the rollup of spans acknowledged before it, at most. */
+  readWaitMs?: number;
   /** Told once per task, per process, when a task is past `maxTaskSpans`. */
   onTaskTooLarge?: (taskId: string, spans: number) => void;
   /** Above this many calls in a range, `listTools` reads per-minute stats (percentiles within 1%). */
@@ -236,6 +238,7 @@ export class DuckDbStore implements SpanStore {
     > &
       Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed' | 'onTraceSetAside' | 'onTaskTooLarge'> & {
         maxTaskSpans: number;
+        readWaitMs: number;
       },
   ) {}
 
@@ -251,7 +254,8 @@ export class DuckDbStore implements SpanStore {
     onRolledUp,
     onRollupFailed,
     onTraceSetAside,
-    maxTaskSpans = 200_000,
+    maxTaskSpans = 100_000,
+    readWaitMs = 2_000,
     onTaskTooLarge,
   }: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
@@ -280,6 +284,7 @@ export class DuckDbStore implements SpanStore {
       ...(onTraceSetAside && { onTraceSetAside }),
       ...(onTaskTooLarge && { onTaskTooLarge }),
       maxTaskSpans,
+      readWaitMs,
     });
     await store.recoverPending();
     return store;
@@ -442,11 +447,21 @@ export class DuckDbStore implements SpanStore {
     return tracked;
   }
 
-  /** Reads see every acknowledged span's rollup; they wait for one when spans are pending. */
+  /**
+   * Reads see every acknowledged span's rollup: they wait for one when spans are pending, for at most
+   * `readWaitMs` (a rollup of a very large task takes seconds), then answer from the rollups committed
+   * so far. A failed rollup is logged and retried; reads do not wait for the retry either.
+   */
   private async caughtUp(): Promise<void> {
-    // A failed rollup is logged and retried; reads then answer from the rollups committed so far.
-    if (this.pending.size > 0 || this.rollupRunning !== undefined)
-      await this.flushRollups().catch(() => undefined);
+    if (this.pending.size === 0 && this.rollupRunning === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flushRollups().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.options.readWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private async rollUpPending(connection: DuckDBConnection): Promise<void> {
