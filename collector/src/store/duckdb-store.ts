@@ -85,6 +85,8 @@ interface PendingTrace {
 const ROLLUP_RETRY_MS = 1_000;
 /** Failures of one trace's rollup alone, while other traces rolled up, before it is set aside. */
 export const ROLLUP_ATTEMPTS_BEFORE_SET_ASIDE = 3;
+/** Traces tried alone before a failure of all of them is taken for a failure of everything. */
+const ISOLATION_PROBES = 8;
 const HOUR_NS = 3_600_000_000_000n;
 
 type Row = Record<string, unknown>;
@@ -552,9 +554,18 @@ export class DuckDbStore implements SpanStore {
   ): Promise<{ result: RollupResult; failed: Map<string, unknown> }> {
     const result: RollupResult = { touchedTasks: [], removedTaskIds: [], newRetries: [] };
     const failed = new Map<string, unknown>();
+    let succeeded = 0;
     for (const [traceId, entry] of pending) {
+      // The first traces all failing too is a failure of everything (a full disk): stop trying.
+      if (succeeded === 0 && failed.size >= ISOLATION_PROBES) {
+        const first: unknown = failed.values().next().value;
+        for (const rest of pending.keys()) if (!failed.has(rest)) failed.set(rest, first);
+        break;
+      }
       try {
         const one = await this.rollUpTraces(connection, new Map([[traceId, entry]]), throughSeq, traceId);
+        succeeded += 1;
+        this.failedAlone.delete(traceId);
         for (const task of one.touchedTasks) result.touchedTasks.push(task);
         for (const taskId of one.removedTaskIds) result.removedTaskIds.push(taskId);
         for (const call of one.newRetries) result.newRetries.push(call);
