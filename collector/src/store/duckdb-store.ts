@@ -257,7 +257,7 @@ export class DuckDbStore implements SpanStore {
     onRollupFailed,
     onTraceSetAside,
     maxTaskSpans = 100_000,
-    readWaitMs = 2_000,
+    readWaitMs = 5_000,
     onTaskTooLarge,
   }: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
