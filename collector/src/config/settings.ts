@@ -290,7 +290,7 @@ export const SETTINGS = {
     env: 'MCPSCOPE_MAX_TASK_SPANS',
     expected: 'an integer from 1000 to 100000000',
     description:
-      'spans a task may hold and still be rolled up again; a larger task keeps the rollup it had (rollups hold a task in memory)',
+      'spans a task may hold and still be recomputed when spans reach back into it; a larger task keeps the rollup it had (a recompute holds the task in memory)',
     schema: integer(1000, 100_000_000),
     default: 100_000,
   }),

@@ -22,6 +22,9 @@ export interface ToolCallRollup {
   startNs: bigint;
 }
 
+/** The task's earliest root span (other than a tool call): none, or whether it failed. */
+export type RootState = 'none' | 'ok' | 'failed';
+
 export interface TaskRollup {
   taskId: string;
   traceIds: string[];
@@ -37,6 +40,7 @@ export interface TaskRollup {
   inputTokens: number;
   outputTokens: number;
   authFailures: number;
+  rootState: RootState;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
@@ -107,16 +111,27 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
   return calls;
 };
 
-/** Marks retries in place and returns the last attempt of every (caller, tool, arguments) group. */
-const markRetries = (calls: ToolCallRollup[]): ToolCallRollup[] => {
-  const lastAttempt = new Map<string, ToolCallRollup>();
+/** The last attempt of a (caller, tool, arguments) group: what a later attempt retries. */
+export interface Attempt {
+  spanId: string;
+  outcome: CallOutcome;
+}
+
+export const attemptGroup = (call: Pick<ToolCallRollup, 'service' | 'tool' | 'fingerprint'>): string =>
+  `${call.service}\u0000${call.tool}\u0000${call.fingerprint ?? ''}`;
+
+/**
+ * Marks retries in place and returns the last attempt of every (caller, tool, arguments) group and
+ * every call without a fingerprint. `lastAttempt` may hold the groups' last attempts before `calls`.
+ */
+const markRetries = (calls: ToolCallRollup[], lastAttempt: Map<string, Attempt> = new Map()): Attempt[] => {
   const ungrouped: ToolCallRollup[] = [];
   for (const call of calls) {
     if (call.fingerprint === null) {
       ungrouped.push(call);
       continue;
     }
-    const group = `${call.service}\u0000${call.tool}\u0000${call.fingerprint}`;
+    const group = attemptGroup(call);
     const previous = lastAttempt.get(group);
     if (previous !== undefined && previous.outcome === 'error') call.retryOf = previous.spanId;
     lastAttempt.set(group, call);
@@ -159,13 +174,18 @@ const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; output
  * Whether the task's earliest root span failed. A tool call without a parent (an agent that opens no
  * span of its own) is not the task's root: its failure is the call's, and a retry can recover it.
  */
-const rootFailed = (spans: readonly SpanFacts[]): boolean => {
+const rootStateOf = (spans: readonly SpanFacts[]): RootState => {
   const roots = spans
     .filter((span) => span.parentSpanId === null && span.method !== TOOLS_CALL_METHOD)
     .sort(byStart);
   const root = roots[0];
-  return root !== undefined && spanFailed(root);
+  return root === undefined ? 'none' : spanFailed(root) ? 'failed' : 'ok';
 };
+
+const outcomeOf = (rootState: RootState, finalAttemptFailed: boolean, failedCalls: number): TaskOutcome =>
+  rootState === 'failed' || finalAttemptFailed ? 'failed' : failedCalls > 0 ? 'recovered' : 'success';
+
+const sortedUnique = (values: Iterable<string>) => [...new Set(values)].sort();
 
 /** Recomputes a task from all of its spans (deduplicated by the caller). */
 export const rollUpTask = (
@@ -176,19 +196,18 @@ export const rollUpTask = (
   const finalAttempts = markRetries(calls);
   const failedCalls = calls.filter((call) => call.outcome === 'error').length;
   const retries = calls.filter((call) => call.retryOf !== null).length;
-  const outcome: TaskOutcome =
-    rootFailed(spans) || finalAttempts.some((call) => call.outcome === 'error')
-      ? 'failed'
-      : failedCalls > 0
-        ? 'recovered'
-        : 'success';
+  const rootState = rootStateOf(spans);
+  const outcome = outcomeOf(
+    rootState,
+    finalAttempts.some((call) => call.outcome === 'error'),
+    failedCalls,
+  );
   let startNs = spans[0]?.startNs ?? 0n;
   let endNs = spans[0]?.endNs ?? 0n;
   for (const span of spans) {
     if (span.startNs < startNs) startNs = span.startNs;
     if (span.endNs > endNs) endNs = span.endNs;
   }
-  const sortedUnique = (values: Iterable<string>) => [...new Set(values)].sort();
   return {
     task: {
       taskId,
@@ -204,6 +223,63 @@ export const rollUpTask = (
       retries,
       ...tokenTotals(spans),
       authFailures: spans.filter((span) => span.authOutcome === 'failure').length,
+      rootState,
+    },
+    calls,
+  };
+};
+
+/** What a stored task's extension needs of it: its rollup, and its groups' last attempts. */
+export interface StoredTask {
+  task: TaskRollup;
+  /** By {@link attemptGroup}, the last attempt of every group with a fingerprint. */
+  lastAttempts: Map<string, Attempt>;
+  /** Whether a call without a fingerprint (never retried, so always a final attempt) failed. */
+  ungroupedFailed: boolean;
+}
+
+/**
+ * The rollup of a stored task and spans of new traces that all start after its end, without its stored
+ * spans: equal to {@link rollUpTask} over all of them. Later attempts only follow earlier ones, the
+ * earliest root is the stored one when there is one, and tokens, counts and sets add up, since the
+ * new traces share no span with the stored ones.
+ */
+export const extendTask = (
+  stored: StoredTask,
+  spans: readonly SpanFacts[],
+): { task: TaskRollup; calls: ToolCallRollup[] } => {
+  const before = stored.task;
+  const calls = toolCallsOf(before.taskId, spans);
+  const lastAttempts = new Map(stored.lastAttempts);
+  const finalAttempts = markRetries(calls, lastAttempts);
+  const failedCalls = before.failedCalls + calls.filter((call) => call.outcome === 'error').length;
+  const retries = before.retries + calls.filter((call) => call.retryOf !== null).length;
+  const rootState = before.rootState === 'none' ? rootStateOf(spans) : before.rootState;
+  const outcome = outcomeOf(
+    rootState,
+    stored.ungroupedFailed || finalAttempts.some((call) => call.outcome === 'error'),
+    failedCalls,
+  );
+  let endNs = before.endNs;
+  for (const span of spans) if (span.endNs > endNs) endNs = span.endNs;
+  const added = tokenTotals(spans);
+  return {
+    task: {
+      taskId: before.taskId,
+      traceIds: sortedUnique([...before.traceIds, ...spans.map((span) => span.traceId)]),
+      outcome,
+      startNs: before.startNs,
+      endNs,
+      durationMs: nsToMs(endNs - before.startNs),
+      services: sortedUnique([...before.services, ...spans.map((span) => span.serviceName)]),
+      tools: sortedUnique([...before.tools, ...calls.map((call) => call.tool)]),
+      toolCalls: before.toolCalls + calls.length,
+      failedCalls,
+      retries,
+      inputTokens: Math.min(before.inputTokens + added.inputTokens, Number.MAX_SAFE_INTEGER),
+      outputTokens: Math.min(before.outputTokens + added.outputTokens, Number.MAX_SAFE_INTEGER),
+      authFailures: before.authFailures + spans.filter((span) => span.authOutcome === 'failure').length,
+      rootState,
     },
     calls,
   };

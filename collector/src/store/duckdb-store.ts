@@ -4,7 +4,9 @@ import { BIGINT, DuckDBInstance, LIST, VARCHAR, listValue } from '@duckdb/node-a
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { SpanRecord } from '../model/span.js';
 import {
+  attemptGroup,
   bucketValue,
+  extendTask,
   latencyBucket,
   rollUpTask,
   MINUTE_NS,
@@ -15,7 +17,9 @@ import {
   isTask,
   taskIdOfTrace,
   type FeedbackVerdict,
+  type RootState,
   type SpanFacts,
+  type StoredTask,
   type TaskOutcome,
   type TaskRollup,
   type ToolCallRollup,
@@ -65,6 +69,11 @@ export interface DuckDbStoreOptions {
   maxTaskSpans?: number;
   /** How long a read waits for the rollup of spans acknowledged before it, at most. */
   readWaitMs?: number;
+  /**
+   * From this many stored spans on, a task that only gains new traces starting after its end is
+   * extended from its stored rollup instead of recomputed from all of its spans.
+   */
+  incrementalTaskSpans?: number;
   /** Told once per task, per process, when a task is past `maxTaskSpans`. */
   onTaskTooLarge?: (taskId: string, spans: number) => void;
   /** Above this many calls in a range, `listTools` reads per-minute stats (percentiles within 1%). */
@@ -147,6 +156,27 @@ const factsFromRow = (row: Row): SpanFacts => ({
   authSide: nullableStr(row.auth_side),
   feedbackVerdict: nullableStr(row.feedback_verdict),
   feedbackNote: nullableStr(row.feedback_note),
+});
+
+const ROOT_STATES: readonly RootState[] = ['none', 'ok', 'failed'];
+
+/** A stored task row as the rollup wrote it (`root_state` set). */
+const taskRollupFromRow = (row: Row): TaskRollup => ({
+  taskId: str(row.task_id),
+  traceIds: strings(row.trace_ids),
+  outcome: str(row.outcome) as TaskOutcome,
+  startNs: big(row.start_ns),
+  endNs: big(row.end_ns),
+  durationMs: Number(row.duration_ms),
+  services: strings(row.services),
+  tools: strings(row.tools),
+  toolCalls: Number(row.tool_calls),
+  failedCalls: Number(row.failed_calls),
+  retries: Number(row.retries),
+  inputTokens: Number(row.input_tokens),
+  outputTokens: Number(row.output_tokens),
+  authFailures: Number(row.auth_failures),
+  rootState: ROOT_STATES.find((state) => state === row.root_state) ?? 'none',
 });
 
 const callFromRow = (row: Row): ToolCallRollup => ({
@@ -241,6 +271,7 @@ export class DuckDbStore implements SpanStore {
       Pick<DuckDbStoreOptions, 'onRolledUp' | 'onRollupFailed' | 'onTraceSetAside' | 'onTaskTooLarge'> & {
         maxTaskSpans: number;
         readWaitMs: number;
+        incrementalTaskSpans: number;
       },
   ) {}
 
@@ -258,6 +289,7 @@ export class DuckDbStore implements SpanStore {
     onTraceSetAside,
     maxTaskSpans = 100_000,
     readWaitMs = 5_000,
+    incrementalTaskSpans = 2_000,
     onTaskTooLarge,
   }: DuckDbStoreOptions): Promise<DuckDbStore> {
     if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
@@ -287,6 +319,7 @@ export class DuckDbStore implements SpanStore {
       ...(onTaskTooLarge && { onTaskTooLarge }),
       maxTaskSpans,
       readWaitMs,
+      incrementalTaskSpans,
     });
     await store.recoverPending();
     return store;
@@ -843,6 +876,14 @@ export class DuckDbStore implements SpanStore {
       )),
       ...tracesOfNewTasks,
     ];
+    const extended = await this.extensibleTasks(
+      connection,
+      traces,
+      factsByTrace,
+      newTraceIds,
+      newTaskIds,
+      new Set(previousTaskIds),
+    );
     // A stored task past maxTaskSpans keeps the rollup it had: recomputing it would hold all of its
     // spans in memory at once, and read them all back at every rollup that touches it.
     const spansByTask = new Map<string, number>();
@@ -850,14 +891,17 @@ export class DuckDbStore implements SpanStore {
       spansByTask.set(trace.taskId, (spansByTask.get(trace.taskId) ?? 0) + trace.spanCount);
     const tooLarge = new Set<string>();
     for (const [taskId, spans] of spansByTask) {
-      if (spans <= this.options.maxTaskSpans || newTaskIds.has(taskId)) continue;
+      if (spans <= this.options.maxTaskSpans || newTaskIds.has(taskId) || extended.has(taskId)) continue;
       tooLarge.add(taskId);
       if (!this.tooLargeReported.has(taskId)) {
         this.tooLargeReported.add(taskId);
         this.report(() => this.options.onTaskTooLarge?.(taskId, spans));
       }
     }
-    const missing = traces.filter((trace) => !factsByTrace.has(trace.traceId) && !tooLarge.has(trace.taskId));
+    const missing = traces.filter(
+      (trace) =>
+        !factsByTrace.has(trace.traceId) && !tooLarge.has(trace.taskId) && !extended.has(trace.taskId),
+    );
     const allFacts = new Map(factsByTrace);
     for (const facts of await this.loadFacts(connection, missing)) {
       const list = allFacts.get(facts.traceId);
@@ -870,9 +914,10 @@ export class DuckDbStore implements SpanStore {
       traces
         .filter(
           (trace) =>
-            tooLarge.has(trace.taskId) ||
-            incompleteTraceIds.has(trace.traceId) ||
-            (allFacts.get(trace.traceId)?.length ?? 0) < trace.spanCount,
+            !extended.has(trace.taskId) &&
+            (tooLarge.has(trace.taskId) ||
+              incompleteTraceIds.has(trace.traceId) ||
+              (allFacts.get(trace.traceId)?.length ?? 0) < trace.spanCount),
         )
         .map((trace) => trace.taskId),
     );
@@ -883,7 +928,13 @@ export class DuckDbStore implements SpanStore {
         ...previousTaskIds,
         ...traces.filter((trace) => !newTraceIds.has(trace.traceId)).map((trace) => trace.taskId),
       ]),
-    ].filter((taskId) => !frozenTaskIds.has(taskId));
+    ].filter((taskId) => !frozenTaskIds.has(taskId) && !extended.has(taskId));
+    if (extended.size > 0)
+      await connection.run(
+        'DELETE FROM tasks WHERE task_id IN (SELECT unnest($ids))',
+        { ids: varcharList([...extended.keys()]) },
+        { ids: VARCHAR_LIST },
+      );
     let previousCalls: ToolCallRollup[] = [];
     if (storedTaskIds.length > 0) {
       const idList = { ids: varcharList(storedTaskIds) };
@@ -914,6 +965,17 @@ export class DuckDbStore implements SpanStore {
     const removedTaskIds: string[] = [];
     const calls: ToolCallRollup[] = [];
     for (const taskId of recomputedTaskIds) {
+      const stored = extended.get(taskId);
+      if (stored !== undefined) {
+        // Only the new traces' spans: the stored ones are summed up in `stored`.
+        const newFacts = (tracesByTask.get(taskId) ?? []).flatMap(
+          (trace) => factsByTrace.get(trace.traceId) ?? [],
+        );
+        const extension = extendTask(stored, newFacts);
+        touchedTasks.push(extension.task);
+        for (const call of extension.calls) calls.push(call);
+        continue;
+      }
       const taskFacts = (tracesByTask.get(taskId) ?? []).flatMap(
         (trace) => allFacts.get(trace.traceId) ?? [],
       );
@@ -931,6 +993,89 @@ export class DuckDbStore implements SpanStore {
     await this.appendToolStats(connection, calls, previousCalls);
     const newRetries = calls.filter((call) => call.retryOf !== null && !wasRetry.has(call.spanId));
     return { touchedTasks, removedTaskIds, newRetries };
+  }
+
+  /**
+   * Stored tasks of at least `incrementalTaskSpans` spans that this rollup can extend instead of
+   * recomputing: every trace of theirs in the batch is new (no stored trace joined or left them) and
+   * starts after their stored end, and their row says how their earliest root ended.
+   */
+  private async extensibleTasks(
+    connection: DuckDBConnection,
+    traces: readonly TraceRow[],
+    factsByTrace: ReadonlyMap<string, SpanFacts[]>,
+    newTraceIds: ReadonlySet<string>,
+    newTaskIds: ReadonlySet<string>,
+    previousTaskIds: ReadonlySet<string>,
+  ): Promise<Map<string, StoredTask>> {
+    const extensible = new Map<string, StoredTask>();
+    const storedSpans = new Map<string, number>();
+    const earliestNewStart = new Map<string, bigint>();
+    const blocked = new Set<string>();
+    for (const trace of traces) {
+      const batchFacts = factsByTrace.get(trace.traceId);
+      if (batchFacts === undefined) {
+        storedSpans.set(trace.taskId, (storedSpans.get(trace.taskId) ?? 0) + trace.spanCount);
+        continue;
+      }
+      if (!newTraceIds.has(trace.traceId)) blocked.add(trace.taskId);
+      for (const facts of batchFacts) {
+        const earliest = earliestNewStart.get(trace.taskId);
+        if (earliest === undefined || facts.startNs < earliest)
+          earliestNewStart.set(trace.taskId, facts.startNs);
+      }
+    }
+    const candidates = [...storedSpans]
+      .filter(
+        ([taskId, spans]) =>
+          spans >= this.options.incrementalTaskSpans &&
+          earliestNewStart.has(taskId) &&
+          !blocked.has(taskId) &&
+          !newTaskIds.has(taskId) &&
+          !previousTaskIds.has(taskId),
+      )
+      .map(([taskId]) => taskId);
+    if (candidates.length === 0) return extensible;
+    const ids = { ids: varcharList(candidates) };
+    const idType = { ids: VARCHAR_LIST };
+    const rows = (
+      await connection.runAndReadAll(
+        'SELECT * FROM tasks WHERE task_id IN (SELECT unnest($ids)) AND root_state IS NOT NULL',
+        ids,
+        idType,
+      )
+    ).getRowObjectsJS();
+    for (const row of rows) {
+      const task = taskRollupFromRow(row);
+      if ((earliestNewStart.get(task.taskId) ?? 0n) > task.endNs)
+        extensible.set(task.taskId, { task, lastAttempts: new Map(), ungroupedFailed: false });
+    }
+    if (extensible.size === 0) return extensible;
+    // The last attempt of every group, and any failed call without a fingerprint (always final).
+    const attempts = (
+      await connection.runAndReadAll(
+        `SELECT task_id, service, tool, fingerprint, span_id, outcome FROM calls
+         WHERE task_id IN (SELECT unnest($ids)) AND (fingerprint IS NOT NULL OR outcome = 'error')
+         QUALIFY fingerprint IS NULL
+           OR row_number() OVER (PARTITION BY task_id, service, tool, fingerprint ORDER BY start_ns DESC, span_id DESC) = 1`,
+        { ids: varcharList([...extensible.keys()]) },
+        idType,
+      )
+    ).getRowObjectsJS();
+    for (const row of attempts) {
+      const stored = extensible.get(str(row.task_id));
+      if (stored === undefined) continue;
+      const fingerprint = nullableStr(row.fingerprint);
+      if (fingerprint === null) {
+        stored.ungroupedFailed = true;
+        continue;
+      }
+      stored.lastAttempts.set(attemptGroup({ service: str(row.service), tool: str(row.tool), fingerprint }), {
+        spanId: str(row.span_id),
+        outcome: row.outcome === 'error' ? 'error' : 'success',
+      });
+    }
+    return extensible;
   }
 
   private async appendTasks(connection: DuckDBConnection, tasks: readonly TaskRollup[]) {
@@ -952,6 +1097,7 @@ export class DuckDbStore implements SpanStore {
       appender.appendBigInt(BigInt(task.outputTokens));
       appender.appendInteger(task.authFailures);
       appender.appendBigInt(updatedMs);
+      appender.appendVarchar(task.rootState);
       appender.endRow();
     }
     appender.closeSync();

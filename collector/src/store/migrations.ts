@@ -96,6 +96,14 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX traces_trace_id ON traces (trace_id)',
     ],
   },
+  {
+    version: 5,
+    description: "a task's earliest root span, so a growing task can be extended without reading it back",
+    statements: [
+      // 'none', 'ok' or 'failed'; NULL for rows written before: such a task is recomputed once.
+      'ALTER TABLE tasks ADD COLUMN root_state VARCHAR',
+    ],
+  },
 ];
 
 /** Applies the migrations the file has not seen yet, each in its own transaction. */
