@@ -427,7 +427,7 @@ export class DuckDbStore implements SpanStore {
     let pendingAdded = 0;
     for (const [traceId, facts] of factsByTrace) {
       // A trace set aside stays marked in the file for the next start, and out of every rollup until then.
-      if (this.setAside.size > 0 && this.setAside.has(traceId)) continue;
+      if (this.setAside.has(traceId)) continue;
       pendingAdded += facts.length;
       const entry = this.pending.get(traceId);
       if (entry === undefined) {
@@ -881,7 +881,6 @@ export class DuckDbStore implements SpanStore {
       traces,
       factsByTrace,
       newTraceIds,
-      newTaskIds,
       new Set(previousTaskIds),
     );
     // A stored task past maxTaskSpans keeps the rollup it had: recomputing it would hold all of its
@@ -929,10 +928,12 @@ export class DuckDbStore implements SpanStore {
         ...traces.filter((trace) => !newTraceIds.has(trace.traceId)).map((trace) => trace.taskId),
       ]),
     ].filter((taskId) => !frozenTaskIds.has(taskId) && !extended.has(taskId));
-    if (extended.size > 0)
+    // Recomputed and extended tasks alike get a new row; only recomputed ones get their calls anew.
+    const replacedTaskIds = [...storedTaskIds, ...extended.keys()];
+    if (replacedTaskIds.length > 0)
       await connection.run(
         'DELETE FROM tasks WHERE task_id IN (SELECT unnest($ids))',
-        { ids: varcharList([...extended.keys()]) },
+        { ids: varcharList(replacedTaskIds) },
         { ids: VARCHAR_LIST },
       );
     let previousCalls: ToolCallRollup[] = [];
@@ -948,7 +949,6 @@ export class DuckDbStore implements SpanStore {
       )
         .getRowObjectsJS()
         .map(callFromRow);
-      await connection.run('DELETE FROM tasks WHERE task_id IN (SELECT unnest($ids))', idList, idType);
       await connection.run('DELETE FROM calls WHERE task_id IN (SELECT unnest($ids))', idList, idType);
     }
     const wasRetry = new Set(
@@ -1005,7 +1005,6 @@ export class DuckDbStore implements SpanStore {
     traces: readonly TraceRow[],
     factsByTrace: ReadonlyMap<string, SpanFacts[]>,
     newTraceIds: ReadonlySet<string>,
-    newTaskIds: ReadonlySet<string>,
     previousTaskIds: ReadonlySet<string>,
   ): Promise<Map<string, StoredTask>> {
     const extensible = new Map<string, StoredTask>();
@@ -1028,10 +1027,10 @@ export class DuckDbStore implements SpanStore {
     const candidates = [...storedSpans]
       .filter(
         ([taskId, spans]) =>
+          // Only tasks with a stored trace are here: a new task is never extended.
           spans >= this.options.incrementalTaskSpans &&
           earliestNewStart.has(taskId) &&
           !blocked.has(taskId) &&
-          !newTaskIds.has(taskId) &&
           !previousTaskIds.has(taskId),
       )
       .map(([taskId]) => taskId);
@@ -1601,25 +1600,28 @@ const withFeedback = (selectTasks: string, orderBy = ''): string => `
   ) f ON f.task_id = t.task_id
   ${orderBy}`;
 
-const taskFromRow = (row: Row): TaskSummary => ({
-  taskId: str(row.task_id),
-  traceIds: strings(row.trace_ids),
-  outcome: str(row.outcome) as TaskOutcome,
-  startTime: isoFromNs(big(row.start_ns)),
-  durationMs: Number(row.duration_ms),
-  services: strings(row.services),
-  toolCalls: Number(row.tool_calls),
-  failedCalls: Number(row.failed_calls),
-  retries: Number(row.retries),
-  inputTokens: Number(row.input_tokens),
-  outputTokens: Number(row.output_tokens),
-  authFailures: Number(row.auth_failures),
-  feedback:
-    row.feedback_verdict === null || row.feedback_verdict === undefined
-      ? null
-      : {
-          verdict: str(row.feedback_verdict) as FeedbackVerdict,
-          note: nullableStr(row.feedback_note),
-          recordedAt: new Date(Number(row.feedback_recorded_ms)).toISOString(),
-        },
-});
+const taskFromRow = (row: Row): TaskSummary => {
+  const task = taskRollupFromRow(row);
+  return {
+    taskId: task.taskId,
+    traceIds: task.traceIds,
+    outcome: task.outcome,
+    startTime: isoFromNs(task.startNs),
+    durationMs: task.durationMs,
+    services: task.services,
+    toolCalls: task.toolCalls,
+    failedCalls: task.failedCalls,
+    retries: task.retries,
+    inputTokens: task.inputTokens,
+    outputTokens: task.outputTokens,
+    authFailures: task.authFailures,
+    feedback:
+      row.feedback_verdict === null || row.feedback_verdict === undefined
+        ? null
+        : {
+            verdict: str(row.feedback_verdict) as FeedbackVerdict,
+            note: nullableStr(row.feedback_note),
+            recordedAt: new Date(Number(row.feedback_recorded_ms)).toISOString(),
+          },
+  };
+};
