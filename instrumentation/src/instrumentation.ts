@@ -5,12 +5,14 @@ import { pathToFileURL } from 'node:url';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { observeHttpAuth } from './auth-events.js';
 import { McpTelemetry } from './mcp-telemetry.js';
+import { hookProtocolImports, hookProtocolRequires, setProtocolListener } from './module-hooks.js';
 import {
   isProtocolPrototype,
   patchProtocolPrototype,
   setActiveTelemetry,
   unpatchProtocolPrototype,
 } from './patch-protocol.js';
+import { isSupportedSdkRoot } from './sdk-range.js';
 import type { McpInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
@@ -22,15 +24,12 @@ const CJS_PROTOCOL_SUFFIX = `${sep}${join(SDK, CJS_PROTOCOL)}`;
 const nodeRequire = createRequire(join(process.cwd(), 'index.js'));
 const thisFile = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js');
 
-interface ProtocolModule {
-  Protocol?: { prototype: unknown };
+interface ProtocolClass {
+  prototype: unknown;
 }
-
-/** The SDK versions the package declares as its peer range (`>=1.10.0 <2`), for copies found on disk. */
-const satisfiesSupportedRange = (version: string): boolean => {
-  const [major, minor] = version.split('.').map(Number);
-  return major === 1 && minor !== undefined && minor >= 10;
-};
+interface ProtocolModule {
+  Protocol?: ProtocolClass;
+}
 
 /** SDK installations resolvable from this package, the working directory and the entry script. */
 const sdkRoots = (): string[] => {
@@ -47,14 +46,7 @@ const sdkRoots = (): string[] => {
       // not resolvable from here
     }
   }
-  return [...roots].filter((root) => {
-    try {
-      const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-      return satisfiesSupportedRange(version);
-    } catch {
-      return false;
-    }
-  });
+  return [...roots].filter(isSupportedSdkRoot);
 };
 
 const inputTypeFromExecArgv = (): 'commonjs' | 'module' | undefined => {
@@ -90,7 +82,8 @@ const entryModuleFormat = (): 'commonjs' | 'module' | 'unknown' => {
 /**
  * OpenTelemetry instrumentation for the MCP TypeScript SDK. Patches `Protocol.prototype` of the SDK
  * copies resolvable beside the application (the build, CommonJS or ESM, that the entry script will
- * load) and of copies already loaded. Anything else (a bundled or relocated SDK) is covered by
+ * load), of copies already loaded, and of copies loaded later (see `module-hooks.ts`). Anything else
+ * (a bundled SDK, an unresolvable ESM copy in an ESM application) is covered by
  * `instrumentMcp(serverOrClient)`.
  */
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
@@ -110,9 +103,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   /**
-   * No module hooks: require-in-the-middle resolves a package's main entry to tell its files apart,
-   * and the SDK's `"."` export points at a file the package does not ship, so the hook never fires
-   * for it. `enable()` patches the copies it can resolve instead.
+   * No module definitions: the base class's require hook names the package and resolves its main
+   * entry, which the SDK declares but does not ship, so it never fires for the SDK. `enable()`
+   * patches the copies it can resolve and hooks the protocol module by its path (`module-hooks.ts`).
    */
   protected override init() {
     return [];
@@ -127,10 +120,16 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     super.enable();
     this.activate();
     this.patchLoadedCommonJsCopies();
+    // Copies loaded later, from wherever they are installed, are patched as they load.
+    setProtocolListener((protocolClass) => this.patchModule({ Protocol: protocolClass as ProtocolClass }));
+    hookProtocolRequires();
     // Load only the build the application will use: the other would cost start-up and patch nothing.
     const format = entryModuleFormat();
     if (format !== 'module') this.patchCommonJsCopies();
     if (format !== 'commonjs') this.readyPromise = this.patchEsmCopies();
+    // A CommonJS application can still reach the ESM build through `import()`. (In an ESM application
+    // the loader hook would slow every module load, so there only the copies found above are patched.)
+    else hookProtocolImports();
     if (this.getConfig().observeHttpAuth !== false && !this.stopAuthObservers) {
       this.stopAuthObservers = observeHttpAuth();
     }
@@ -138,6 +137,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   override disable(): void {
     super.disable();
+    setProtocolListener(undefined);
     setActiveTelemetry(undefined);
     this.telemetry = undefined;
     this.stopAuthObservers?.();
