@@ -16,7 +16,15 @@ const SECRET = ['module', 'loading', 'Passw0rd', '91c4'].join('-');
 /** A copy of the workspace's SDK where neither the fixtures nor the working directory resolve it. */
 const sdkElsewhere = (): string => {
   const installed = realpathSync(join(repoRoot, 'node_modules', '@modelcontextprotocol', 'sdk'));
-  const copy = join(repoRoot, 'test', '.cache', 'sdk-elsewhere', 'node_modules', '@modelcontextprotocol', 'sdk');
+  const copy = join(
+    repoRoot,
+    'test',
+    '.cache',
+    'sdk-elsewhere',
+    'node_modules',
+    '@modelcontextprotocol',
+    'sdk',
+  );
   if (!existsSync(join(copy, 'package.json'))) cpSync(installed, copy, { recursive: true });
   return copy;
 };
