@@ -129,7 +129,7 @@ describe('mcpscope CLI', () => {
     expect(await tasks.exited).toBe(0);
     const [header, row] = tasks.output.stdout.trim().split('\n');
     expect(header).toMatch(/^TASK\s+STARTED\s+OUTCOME/);
-    expect(row).toMatch(/^cli-task-1\s+\S+\s+success\s+0\.01s\s+1\s+0\s+0\s+0\/0\s+0\s+-\s+cli-agent$/);
+    expect(row).toMatch(/^cli-task-1\s+\S+\s+success\s+5\.0ms\s+1\s+0\s+0\s+0\/0\s+0\s+-\s+cli-agent$/);
 
     collector.child.kill('SIGTERM');
     expect(await collector.exited).toBe(0);

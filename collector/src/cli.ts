@@ -10,6 +10,7 @@ import {
   type SettingName,
 } from './config/index.js';
 import type { TaskSummary } from './store/types.js';
+import { formatTaskTable } from './task-table.js';
 
 // DuckDB and gRPC share libuv's pool with file and DNS work; four threads are too few under load.
 process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -67,35 +68,6 @@ const runCollector = async (flags: Record<string, string | boolean | undefined>)
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-};
-
-const cell = (value: string, width: number) =>
-  value.length > width ? `${value.slice(0, width - 1)}…` : value.padEnd(width);
-
-/** Recent tasks as a fixed-width table, newest first. */
-export const formatTaskTable = (tasks: readonly TaskSummary[]): string => {
-  const columns: [string, number, (task: TaskSummary) => string][] = [
-    ['TASK', 34, (task) => task.taskId],
-    ['STARTED', 24, (task) => task.startTime],
-    ['OUTCOME', 9, (task) => task.outcome],
-    ['DURATION', 10, (task) => `${(task.durationMs / 1000).toFixed(2)}s`],
-    ['CALLS', 6, (task) => String(task.toolCalls)],
-    ['FAILED', 6, (task) => String(task.failedCalls)],
-    ['RETRIES', 7, (task) => String(task.retries)],
-    ['TOKENS IN/OUT', 15, (task) => `${task.inputTokens}/${task.outputTokens}`],
-    ['AUTH FAIL', 9, (task) => String(task.authFailures)],
-    ['FEEDBACK', 9, (task) => task.feedback?.verdict ?? '-'],
-    ['SERVICES', 30, (task) => task.services.join(',')],
-  ];
-  const line = (values: string[]) =>
-    values
-      .map((value, index) => cell(value, columns[index]?.[1] ?? value.length))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(columns.map(([title]) => title)),
-    ...tasks.map((task) => line(columns.map(([, , read]) => read(task)))),
-  ].join('\n');
 };
 
 const runTasks = async (options: { url: string; limit: string; outcome?: string; token?: string }) => {
