@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -61,6 +62,57 @@ describe('mcpscope CLI', () => {
     const unknown = runCli(['collector', '--htp-port', '80']);
     expect(await unknown.exited).toBe(2);
     expect(unknown.output.stderr).toContain("unknown option '--htp-port'");
+  });
+
+  it('names the setting to change when a port or the database file is taken', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpscope-cli-'));
+    dirs.push(dir);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const http = runCli([
+        'collector',
+        '--grpc-port',
+        '0',
+        '--http-port',
+        String(port),
+        '--db-path',
+        join(dir, 'a.duckdb'),
+      ]);
+      expect(await http.exited).toBe(1);
+      expect(http.output.stderr).toContain(
+        `the HTTP port (OTLP/HTTP, API, metrics) 127.0.0.1:${port} is already in use`,
+      );
+      expect(http.output.stderr).toContain('--http-port or MCPSCOPE_HTTP_PORT');
+
+      const grpc = runCli([
+        'collector',
+        '--grpc-port',
+        String(port),
+        '--http-port',
+        '0',
+        '--db-path',
+        join(dir, 'b.duckdb'),
+      ]);
+      expect(await grpc.exited).toBe(1);
+      expect(grpc.output.stderr).toContain(`the OTLP/gRPC port 127.0.0.1:${port} is already in use`);
+      expect(grpc.output.stderr).toContain('--grpc-port or MCPSCOPE_GRPC_PORT');
+    } finally {
+      taken.close();
+    }
+
+    const dbPath = join(dir, 'owned.duckdb');
+    const first = runCli(['collector', '--grpc-port', '0', '--http-port', '0', '--db-path', dbPath]);
+    await waitFor(() => first.output.stdout.includes('is listening'), 'the first collector');
+    const second = runCli(['collector', '--grpc-port', '0', '--http-port', '0', '--db-path', dbPath]);
+    expect(await second.exited).toBe(1);
+    expect(second.output.stderr).toContain(`the database ${dbPath} is open in another process`);
+    expect(second.output.stderr).toContain('--db-path or MCPSCOPE_DB_PATH');
+    // The first one is untouched by the second's attempt.
+    expect(first.child.exitCode).toBeNull();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
   });
 
   it('shows each setting with its variable and default in --help', async () => {

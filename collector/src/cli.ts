@@ -7,6 +7,7 @@ import {
   errorKind,
   parseConfig,
   SETTINGS,
+  type CollectorConfig,
   type SettingName,
 } from './config/index.js';
 import type { TaskSummary } from './store/types.js';
@@ -24,6 +25,24 @@ const exporterHint = (grpcUrl: string, httpUrl: string) =>
     `  or, over HTTP: OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_EXPORTER_OTLP_ENDPOINT=${httpUrl}`,
   ].join('\n');
 
+/** Why the collector could not start, in terms of the setting to change where there is one. */
+const startFailure = (error: unknown, config: CollectorConfig): string => {
+  const message = error instanceof Error ? error.message : String(error);
+  const inUse = /EADDRINUSE[^\]]*?:(\d+)\b/.exec(message);
+  if (inUse) {
+    const port = Number(inUse[1]);
+    const [what, setting] =
+      port === config.grpcPort
+        ? ['the OTLP/gRPC port', '--grpc-port or MCPSCOPE_GRPC_PORT']
+        : ['the HTTP port (OTLP/HTTP, API, metrics)', '--http-port or MCPSCOPE_HTTP_PORT'];
+    return `${what} ${config.host}:${port} is already in use (another collector or OpenTelemetry Collector?): stop it or choose another port with ${setting}`;
+  }
+  if (/Could not set lock on file/.test(message)) {
+    return `the database ${config.dbPath} is open in another process; one collector owns one file: stop it or choose another file with --db-path or MCPSCOPE_DB_PATH (${message})`;
+  }
+  return message;
+};
+
 const runCollector = async (flags: Record<string, string | boolean | undefined>) => {
   let config;
   try {
@@ -35,7 +54,14 @@ const runCollector = async (flags: Record<string, string | boolean | undefined>)
     return;
   }
   const logger = createLogger({ level: config.logLevel });
-  const collector = await startCollector(config, { logger });
+  let collector;
+  try {
+    collector = await startCollector(config, { logger });
+  } catch (error) {
+    process.stderr.write(`mcpscope collector: ${startFailure(error, config)}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const grpcUrl = `http://${host}:${collector.grpcPort}`;
   process.stdout.write(
