@@ -89,6 +89,15 @@ describe('SDK copies loaded after the one import, wherever and however they load
     expect(server.name).toBe('tools/call list_instances');
   });
 
+  it('observes an ESM application with the one import preloaded by `node --require`', async () => {
+    const { client } = await run('preloaded-esm', [
+      '--require',
+      '@mcpscope/instrumentation/register',
+      join(fixtures, 'preloaded.mjs'),
+    ]);
+    expect(client.name).toBe('tools/call read_state');
+  });
+
   it('observes a CommonJS copy installed where nothing resolves it, on the low-level Server', async () => {
     const { server } = await run('sdk-elsewhere', [join(fixtures, 'sdk-elsewhere.cjs')], {
       SDK_DIR: sdkElsewhere(),
