@@ -30,10 +30,7 @@ mkdirSync(join(benchCache, 'soak'), { recursive: true });
 for (const suffix of ['', '.wal']) rmSync(`${dbPath}${suffix}`, { force: true });
 
 const collector = await startServiceProcess<Ports>(
-  [
-    join(benchSrc, 'collector', 'collector-process.mjs'),
-    JSON.stringify({ dbPath, logLevel: 'warn' }),
-  ],
+  [join(benchSrc, 'collector', 'collector-process.mjs'), JSON.stringify({ dbPath, logLevel: 'warn' })],
   { cwd: repoRoot, readyTimeoutMs: 120_000 },
 );
 const templates = buildTemplates(40);
