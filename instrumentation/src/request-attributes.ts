@@ -80,12 +80,18 @@ export const addMethodAttributes = (
   if (target.resourceUri !== undefined) attributes[ATTR_MCP_RESOURCE_URI] = redactUri(target.resourceUri);
 };
 
-type TransportKind = 'pipe' | 'http';
+type TransportKind = 'pipe' | 'http' | 'websocket';
 
 const transportKindFromClassName = (name: string): TransportKind | undefined => {
   if (/stdio/i.test(name)) return 'pipe';
-  if (/http|sse|websocket/i.test(name)) return 'http';
+  if (/websocket/i.test(name)) return 'websocket';
+  if (/http|sse/i.test(name)) return 'http';
   return undefined;
+};
+
+const transportKindFromUrl = (url: unknown): TransportKind | undefined => {
+  if (!(url instanceof URL)) return undefined;
+  return url.protocol === 'ws:' || url.protocol === 'wss:' ? 'websocket' : 'http';
 };
 
 /** What a transport class's name says, per class: the name does not change between requests. */
@@ -104,7 +110,7 @@ const transportKind = (transport: TransportLike): TransportKind | undefined => {
   } else {
     kind = transportKindFromClassName(transportClass?.name ?? '');
   }
-  return kind ?? (transport._url instanceof URL ? 'http' : undefined);
+  return kind ?? transportKindFromUrl(transport._url);
 };
 
 /**
@@ -132,13 +138,13 @@ export const addTransportAttributes = (
   if (version !== undefined) attributes[ATTR_MCP_PROTOCOL_VERSION] = version;
   const kind = transportKind(t);
   if (kind === 'pipe') attributes[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_PIPE;
-  if (kind === 'http') {
+  if (kind === 'http' || kind === 'websocket') {
     attributes[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_TCP;
-    attributes[ATTR_NETWORK_PROTOCOL_NAME] = 'http';
+    attributes[ATTR_NETWORK_PROTOCOL_NAME] = kind;
     if (direction === 'client' && t._url instanceof URL) {
       attributes[ATTR_SERVER_ADDRESS] = t._url.hostname;
-      const port = t._url.port === '' ? (t._url.protocol === 'https:' ? 443 : 80) : Number(t._url.port);
-      attributes[ATTR_SERVER_PORT] = port;
+      const secure = t._url.protocol === 'https:' || t._url.protocol === 'wss:';
+      attributes[ATTR_SERVER_PORT] = t._url.port === '' ? (secure ? 443 : 80) : Number(t._url.port);
     }
   }
 };
