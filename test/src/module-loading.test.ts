@@ -89,6 +89,15 @@ describe('SDK copies loaded after the one import, wherever and however they load
     expect(server.name).toBe('tools/call list_instances');
   });
 
+  it('does the same with the one import loaded by `node --import`', async () => {
+    const { client } = await run('dynamic-import-imported', [
+      '--import',
+      '@mcpscope/instrumentation/register',
+      join(fixtures, 'dynamic-import.cjs'),
+    ]);
+    expect(client.name).toBe('tools/call list_instances');
+  });
+
   it('observes an ESM application with the one import preloaded by `node --require`', async () => {
     const { client } = await run('preloaded-esm', [
       '--require',
