@@ -183,6 +183,21 @@ describe('mcpscope CLI', () => {
     expect(header).toMatch(/^TASK\s+STARTED\s+OUTCOME/);
     expect(row).toMatch(/^cli-task-1\s+\S+\s+success\s+5\.0ms\s+1\s+0\s+0\s+0\/0\s+0\s+-\s+cli-agent$/);
 
+    // Filters reach the API; --json prints its answer for scripts.
+    const matching = runCli(['tasks', '--url', base, '--tool', 'deploy', '--since', '1h', '--json']);
+    expect(await matching.exited).toBe(0);
+    const listed = JSON.parse(matching.output.stdout) as { tasks: { taskId: string; toolCalls: number }[] };
+    expect(listed.tasks.map((task) => [task.taskId, task.toolCalls])).toEqual([['cli-task-1', 1]]);
+    const otherTool = runCli(['tasks', '--url', base, '--tool', 'rollback']);
+    expect(await otherTool.exited).toBe(0);
+    expect(otherTool.output.stdout).toBe('no tasks yet\n');
+    const otherService = runCli(['tasks', '--url', base, '--service', 'billing-agent', '--json']);
+    expect(await otherService.exited).toBe(0);
+    expect(JSON.parse(otherService.output.stdout)).toMatchObject({ tasks: [] });
+    const badSince = runCli(['tasks', '--url', base, '--since', 'yesterday-ish']);
+    expect(await badSince.exited).toBe(1);
+    expect(badSince.output.stderr).toContain('mcpscope tasks: 400');
+
     collector.child.kill('SIGTERM');
     expect(await collector.exited).toBe(0);
     expect(collector.output.stderr).toContain('"msg":"collector stopped"');

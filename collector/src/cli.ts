@@ -11,7 +11,7 @@ import {
   type SettingName,
 } from './config/index.js';
 import type { TaskSummary } from './store/types.js';
-import { formatTaskTable } from './task-table.js';
+import { formatTaskTable, sinceToFrom } from './task-table.js';
 
 // DuckDB and gRPC share libuv's pool with file and DNS work; four threads are too few under load.
 process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -96,10 +96,24 @@ const runCollector = async (flags: Record<string, string | boolean | undefined>)
   process.on('SIGTERM', stop);
 };
 
-const runTasks = async (options: { url: string; limit: string; outcome?: string; token?: string }) => {
+interface TasksOptions {
+  url: string;
+  limit: string;
+  outcome?: string;
+  service?: string;
+  tool?: string;
+  since?: string;
+  token?: string;
+  json?: boolean;
+}
+
+const runTasks = async (options: TasksOptions) => {
   const url = new URL('/api/tasks', options.url);
   url.searchParams.set('limit', options.limit);
   if (options.outcome !== undefined) url.searchParams.set('outcome', options.outcome);
+  if (options.service !== undefined) url.searchParams.set('service', options.service);
+  if (options.tool !== undefined) url.searchParams.set('tool', options.tool);
+  if (options.since !== undefined) url.searchParams.set('from', sinceToFrom(options.since));
   const token = options.token ?? process.env.MCPSCOPE_API_TOKEN;
   let response: Response;
   try {
@@ -118,7 +132,8 @@ const runTasks = async (options: { url: string; limit: string; outcome?: string;
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(body.tasks.length === 0 ? 'no tasks yet\n' : `${formatTaskTable(body.tasks)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  else process.stdout.write(body.tasks.length === 0 ? 'no tasks yet\n' : `${formatTaskTable(body.tasks)}\n`);
 };
 
 const program = new Command('mcpscope')
@@ -149,6 +164,10 @@ program
   .option('--url <url>', 'collector base URL', 'http://127.0.0.1:4318')
   .option('--limit <n>', 'how many tasks', '20')
   .option('--outcome <outcome>', 'only tasks with this outcome (success, recovered, failed)')
+  .option('--service <name>', 'only tasks that involve this service')
+  .option('--tool <name>', 'only tasks that called this tool')
+  .option('--since <when>', 'only tasks started since: 15m, 2h, 7d, an ISO 8601 time or Unix ms')
+  .option('--json', "print the API's JSON instead of a table")
   .option('--token <token>', 'bearer token for the API [MCPSCOPE_API_TOKEN]')
   .action(runTasks);
 

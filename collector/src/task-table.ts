@@ -40,3 +40,11 @@ export const formatTaskTable = (tasks: readonly TaskSummary[]): string => {
     ...tasks.map((task) => line(columns.map(([, , read]) => read(task)))),
   ].join('\n');
 };
+
+/** `--since`: a duration back from now (`90s`, `15m`, `2h`, `7d`), else what the API takes (ISO 8601, Unix ms). */
+export const sinceToFrom = (since: string, now = Date.now()): string => {
+  const relative = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(since.trim());
+  if (!relative) return since;
+  const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
+  return new Date(now - Number(relative[1]) * unitMs).toISOString();
+};
