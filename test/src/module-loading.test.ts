@@ -1,4 +1,4 @@
-import { cpSync, existsSync, realpathSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,19 +13,19 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/module-loading/', import.meta.url));
 const SECRET = ['module', 'loading', 'Passw0rd', '91c4'].join('-');
 
-/** A copy of the workspace's SDK where neither the fixtures nor the working directory resolve it. */
-const sdkElsewhere = (): string => {
+/**
+ * A copy of the workspace's SDK where neither the fixtures nor the working directory resolve it,
+ * under a `node_modules` of its own (as a vendored or nested install is), optionally labelled with
+ * another version.
+ */
+const sdkCopy = (name: string, version?: string): string => {
   const installed = realpathSync(join(repoRoot, 'node_modules', '@modelcontextprotocol', 'sdk'));
-  const copy = join(
-    repoRoot,
-    'test',
-    '.cache',
-    'sdk-elsewhere',
-    'node_modules',
-    '@modelcontextprotocol',
-    'sdk',
-  );
+  const copy = join(repoRoot, 'test', '.cache', name, 'node_modules', '@modelcontextprotocol', 'sdk');
   if (!existsSync(join(copy, 'package.json'))) cpSync(installed, copy, { recursive: true });
+  if (version !== undefined) {
+    const manifest = JSON.parse(readFileSync(join(copy, 'package.json'), 'utf8')) as { version: string };
+    writeFileSync(join(copy, 'package.json'), JSON.stringify({ ...manifest, version }, null, 2));
+  }
   return copy;
 };
 
@@ -109,8 +109,26 @@ describe('SDK copies loaded after the one import, wherever and however they load
 
   it('observes a CommonJS copy installed where nothing resolves it, on the low-level Server', async () => {
     const { server } = await run('sdk-elsewhere', [join(fixtures, 'sdk-elsewhere.cjs')], {
-      SDK_DIR: sdkElsewhere(),
+      SDK_DIR: sdkCopy('sdk-elsewhere'),
     });
     expect(server.name).toBe('tools/call read_state');
+  });
+
+  it('leaves a copy outside the supported range unpatched, and the program working', async () => {
+    const label = 'sdk-out-of-range';
+    const agent = startProcess(process.execPath, [join(fixtures, 'sdk-elsewhere.cjs')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: label,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+        TASK_ID: `task-${label}`,
+        SECRET,
+        SDK_DIR: sdkCopy(label, '1.9.0'),
+      },
+    });
+    expect(await agent.exited, agent.stderr()).toBe(0);
+    // Spans are flushed before the process exits: a patched copy's would be here by now.
+    expect(collector.spans.filter((span) => span.serviceName === label)).toEqual([]);
   });
 });
