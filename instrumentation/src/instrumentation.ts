@@ -127,9 +127,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const format = entryModuleFormat();
     if (format !== 'module') this.patchCommonJsCopies();
     if (format !== 'commonjs') this.readyPromise = this.patchEsmCopies();
-    // A CommonJS application can still reach the ESM build through `import()`. (In an ESM application
-    // the loader hook would slow every module load, so there only the copies found above are patched.)
-    else hookProtocolImports();
+    // A CommonJS application can still reach the ESM build through `import()`. In an ESM application
+    // the loader hook slows every module load: there only when asked for.
+    if (format === 'commonjs' || this.getConfig().esmLoaderHook === true) hookProtocolImports();
     if (this.getConfig().observeHttpAuth !== false && !this.stopAuthObservers) {
       this.stopAuthObservers = observeHttpAuth();
     }

@@ -40,6 +40,7 @@ const configFromEnv = (env: NodeJS.ProcessEnv): McpInstrumentationConfig => ({
   captureArguments: env.MCPSCOPE_CAPTURE_ARGUMENTS === 'off' ? 'off' : 'redacted',
   notifications: env.MCPSCOPE_NOTIFICATIONS !== 'off',
   observeHttpAuth: env.MCPSCOPE_OBSERVE_HTTP_AUTH !== 'off',
+  esmLoaderHook: env.MCPSCOPE_ESM_LOADER_HOOK === 'on',
 });
 
 const hasRegisteredTracerProvider = (): boolean => {

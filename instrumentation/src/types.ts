@@ -37,6 +37,14 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * included). Default true.
    */
   observeHttpAuth?: boolean;
+  /**
+   * Install Node's module loader hook in an ESM application too, so that ESM copies of the SDK it
+   * cannot resolve at start (nested in another package's `node_modules`, installed elsewhere) are
+   * patched as they load. It costs the application's start about 120 ms: every module load then
+   * passes the loader thread. A CommonJS application always has it (for `import()` of the SDK).
+   * Default false.
+   */
+  esmLoaderHook?: boolean;
   /** Called on every MCP span before it starts its work; exceptions are caught and logged. */
   requestHook?: (span: Span, info: McpRequestInfo) => void;
 }

@@ -114,6 +114,15 @@ describe('SDK copies loaded after the one import, wherever and however they load
     expect(server.name).toBe('tools/call read_state');
   });
 
+  it('observes an ESM copy nothing resolves at start in an ESM application, with the loader hook asked for', async () => {
+    const { client, server } = await run(
+      'esm-elsewhere',
+      ['--import', '@mcpscope/instrumentation/register', join(fixtures, 'esm-elsewhere.mjs')],
+      { SDK_DIR: sdkCopy('sdk-elsewhere'), MCPSCOPE_ESM_LOADER_HOOK: 'on' },
+    );
+    expect([client.name, server.name]).toEqual(['tools/call read_state', 'tools/call read_state']);
+  });
+
   it('leaves a copy outside the supported range unpatched, and the program working', async () => {
     const label = 'sdk-out-of-range';
     const agent = startProcess(process.execPath, [join(fixtures, 'sdk-elsewhere.cjs')], {
