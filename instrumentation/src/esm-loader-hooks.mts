@@ -2,9 +2,9 @@
 // of the SDK's protocol module, wherever it is installed, gets one line appended that hands its
 // `Protocol` class to the instrumentation in the application's thread as the module is evaluated.
 import { fileURLToPath } from 'node:url';
-import { isSupportedSdkRoot } from './sdk-range.js';
+import { ESM_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-package.js';
 
-const PROTOCOL_MODULE = '/@modelcontextprotocol/sdk/dist/esm/shared/protocol.js';
+const PROTOCOL_MODULE = `/${SDK_PACKAGE}/${ESM_PROTOCOL_FILE}`;
 const HANDOVER = "\n;globalThis[Symbol.for('mcpscope.protocol.listener')]?.(Protocol);\n";
 
 interface LoadResult {
@@ -18,7 +18,7 @@ const sdkRootOf = (url: string): string | undefined => {
   if (!url.startsWith('file:')) return undefined;
   try {
     const path = fileURLToPath(url);
-    return path.slice(0, path.length - '/dist/esm/shared/protocol.js'.length);
+    return path.slice(0, path.length - ESM_PROTOCOL_FILE.length - 1);
   } catch {
     return undefined;
   }

@@ -12,14 +12,11 @@ import {
   setActiveTelemetry,
   unpatchProtocolPrototype,
 } from './patch-protocol.js';
-import { isSupportedSdkRoot } from './sdk-range.js';
+import { CJS_PROTOCOL_FILE, ESM_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-package.js';
 import type { McpInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
-const SDK = '@modelcontextprotocol/sdk';
-const CJS_PROTOCOL = 'dist/cjs/shared/protocol.js';
-const ESM_PROTOCOL = 'dist/esm/shared/protocol.js';
-const CJS_PROTOCOL_SUFFIX = `${sep}${join(SDK, CJS_PROTOCOL)}`;
+const CJS_PROTOCOL_SUFFIX = `${sep}${join(SDK_PACKAGE, CJS_PROTOCOL_FILE)}`;
 // One module cache serves every require function; this one also works where this file runs as ESM (tests).
 const nodeRequire = createRequire(join(process.cwd(), 'index.js'));
 const thisFile = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js');
@@ -38,7 +35,7 @@ const sdkRoots = (): string[] => {
   const roots = new Set<string>();
   for (const base of bases) {
     try {
-      const clientEntry = createRequire(base).resolve(`${SDK}/client/index.js`);
+      const clientEntry = createRequire(base).resolve(`${SDK_PACKAGE}/client/index.js`);
       const marker = `${sep}dist${sep}cjs${sep}`;
       const at = clientEntry.lastIndexOf(marker);
       if (at > 0) roots.add(clientEntry.slice(0, at));
@@ -81,10 +78,10 @@ const entryModuleFormat = (): 'commonjs' | 'module' | 'unknown' => {
 
 /**
  * OpenTelemetry instrumentation for the MCP TypeScript SDK. Patches `Protocol.prototype` of the SDK
- * copies resolvable beside the application (the build, CommonJS or ESM, that the entry script will
- * load), of copies already loaded, and of copies loaded later (see `module-hooks.ts`). Anything else
- * (a bundled SDK, an unresolvable ESM copy in an ESM application) is covered by
- * `instrumentMcp(serverOrClient)`.
+ * copies already loaded, of every CommonJS copy as it loads, and of the ESM copies resolvable beside
+ * an application that is not CommonJS, or as they load where the loader hook is in place (see
+ * `module-hooks.ts`). Anything else (a bundled SDK, an unresolvable ESM copy in an ESM application)
+ * is covered by `instrumentMcp(serverOrClient)`.
  */
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
   // `declare`d: the base constructor calls enable() before field initialisers would run.
@@ -120,12 +117,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     super.enable();
     this.activate();
     this.patchLoadedCommonJsCopies();
-    // Copies loaded later, from wherever they are installed, are patched as they load.
+    // Copies loaded later, from wherever they are installed, are patched as they load: every CommonJS
+    // copy through the require hook, so none is loaded ahead of the application.
     setProtocolListener((protocolClass) => this.patchModule({ Protocol: protocolClass as ProtocolClass }));
     hookProtocolRequires();
-    // Load only the build the application will use: the other would cost start-up and patch nothing.
+    // The ESM build is loaded before the application's modules are evaluated, unless the entry is
+    // CommonJS: that would cost start-up and patch nothing.
     const format = entryModuleFormat();
-    if (format !== 'module') this.patchCommonJsCopies();
     if (format !== 'commonjs') this.readyPromise = this.patchEsmCopies();
     // A CommonJS application can still reach the ESM build through `import()`. In an ESM application
     // the loader hook slows every module load: there only when asked for.
@@ -172,20 +170,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
-  private patchCommonJsCopies(): void {
-    for (const root of sdkRoots()) {
-      try {
-        this.patchModule(nodeRequire(join(root, CJS_PROTOCOL)) as ProtocolModule);
-      } catch (error) {
-        this._diag.debug(`mcpscope: no CommonJS build of the MCP SDK at ${root}`, error);
-      }
-    }
-  }
-
   private async patchEsmCopies(): Promise<void> {
     for (const root of sdkRoots()) {
       try {
-        const esm = (await import(pathToFileURL(join(root, ESM_PROTOCOL)).href)) as ProtocolModule;
+        const esm = (await import(pathToFileURL(join(root, ESM_PROTOCOL_FILE)).href)) as ProtocolModule;
         this.patchModule(esm);
       } catch (error) {
         this._diag.debug(`mcpscope: no ESM build of the MCP SDK at ${dirname(root)}`, error);

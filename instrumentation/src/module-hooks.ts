@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Hook } from 'require-in-the-middle';
-import { isSupportedSdkRoot } from './sdk-range.js';
+import { CJS_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-package.js';
 
 /**
  * Hands over the SDK's `Protocol` class each time a copy of its protocol module loads, wherever the
@@ -14,7 +14,7 @@ import { isSupportedSdkRoot } from './sdk-range.js';
  */
 
 // require-in-the-middle names a file inside a package without its extension.
-const CJS_PROTOCOL_MODULE = '@modelcontextprotocol/sdk/dist/cjs/shared/protocol';
+const CJS_PROTOCOL_MODULE = `${SDK_PACKAGE}/${CJS_PROTOCOL_FILE.replace(/\.js$/, '')}`;
 const LISTENER = Symbol.for('mcpscope.protocol.listener');
 const REQUIRE_HOOKED = Symbol.for('mcpscope.hooks.require');
 const IMPORT_HOOKED = Symbol.for('mcpscope.hooks.import');
@@ -49,12 +49,11 @@ export const hookProtocolRequires = (): void => {
  * hook runs on a thread of its own and sees every module the process loads afterwards, which costs
  * start-up time in an ESM application; callers install it only where it covers something.
  */
-export const hookProtocolImports = (): boolean => {
-  if (globals[IMPORT_HOOKED]) return true;
+export const hookProtocolImports = (): void => {
+  if (globals[IMPORT_HOOKED]) return;
   // Beside this file once built; absent when the sources run untranspiled (tests).
   const hooks = typeof __dirname === 'string' ? join(__dirname, 'esm-loader-hooks.mjs') : undefined;
-  if (hooks === undefined || !existsSync(hooks) || typeof register !== 'function') return false;
+  if (hooks === undefined || !existsSync(hooks) || typeof register !== 'function') return;
   register(pathToFileURL(hooks));
   globals[IMPORT_HOOKED] = true;
-  return true;
 };

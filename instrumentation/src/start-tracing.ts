@@ -1,5 +1,6 @@
 /**
- * What the one import (`register.ts`) does in an application's thread: starts OpenTelemetry tracing for Node with the OTLP/gRPC trace exporter and the MCP instrumentation,
+ * What the one import (`register.ts`) does in an application's thread: starts OpenTelemetry tracing
+ * for Node with the OTLP/gRPC trace exporter and the MCP instrumentation,
  * configured by the standard `OTEL_*` variables: the Node tracer provider for OTLP traces, the full
  * Node SDK (loaded on demand) when the variables ask for more. When the process already registered
  * a tracer provider it only adds the instrumentation. Writes nothing to stdout: a stdio MCP server's stdout

@@ -35,20 +35,26 @@ beforeAll(async () => {
 });
 afterAll(() => collector?.close());
 
-const run = async (label: string, nodeArgs: string[], env: Record<string, string> = {}) => {
-  const taskId = `task-${label}`;
+/** Runs a fixture as service `label`, task `task-{label}`, exporting to the recording collector; it must exit 0. */
+const runAgent = async (label: string, nodeArgs: string[], env: Record<string, string> = {}) => {
   const agent = startProcess(process.execPath, nodeArgs, {
     cwd: repoRoot,
     env: {
       ...process.env,
       OTEL_SERVICE_NAME: label,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-      TASK_ID: taskId,
+      TASK_ID: `task-${label}`,
       SECRET,
       ...env,
     },
   });
   expect(await agent.exited, agent.stderr()).toBe(0);
+  return agent;
+};
+
+const run = async (label: string, nodeArgs: string[], env: Record<string, string> = {}) => {
+  const taskId = `task-${label}`;
+  const agent = await runAgent(label, nodeArgs, env);
   const ofTask = (kind: string) =>
     collector.waitForSpan(
       (span) =>
@@ -125,18 +131,7 @@ describe('SDK copies loaded after the one import, wherever and however they load
 
   it('leaves a copy outside the supported range unpatched, and the program working', async () => {
     const label = 'sdk-out-of-range';
-    const agent = startProcess(process.execPath, [join(fixtures, 'sdk-elsewhere.cjs')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: label,
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-        TASK_ID: `task-${label}`,
-        SECRET,
-        SDK_DIR: sdkCopy(label, '1.9.0'),
-      },
-    });
-    expect(await agent.exited, agent.stderr()).toBe(0);
+    await runAgent(label, [join(fixtures, 'sdk-elsewhere.cjs')], { SDK_DIR: sdkCopy(label, '1.9.0') });
     // Spans are flushed before the process exits: a patched copy's would be here by now.
     expect(collector.spans.filter((span) => span.serviceName === label)).toEqual([]);
   });
