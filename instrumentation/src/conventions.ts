@@ -83,6 +83,37 @@ export const ATTR_MCPSCOPE_RESULT_CONTENT_TYPES = 'mcpscope.result.content_types
 export const ATTR_MCPSCOPE_FEEDBACK_VERDICT = 'mcpscope.feedback.verdict';
 export const ATTR_MCPSCOPE_FEEDBACK_NOTE = 'mcpscope.feedback.note';
 
+// Protocol 2026-07-28: identity in each request's `_meta`, `input_required` rounds, the tasks extension.
+/** The caller's name and version (`clientInfo`), read from `_meta` (2026-07-28) or from `initialize`. */
+export const ATTR_MCPSCOPE_CLIENT_NAME = 'mcpscope.client.name';
+export const ATTR_MCPSCOPE_CLIENT_VERSION = 'mcpscope.client.version';
+/**
+ * On a caller's span: how many times the peer answered `input_required` before the call completed, what
+ * it asked for (`elicitation`, `sampling`, `roots`) and how long the caller took to answer, in ms.
+ */
+export const ATTR_MCPSCOPE_INPUT_REQUIRED_ROUNDS = 'mcpscope.input_required.rounds';
+export const ATTR_MCPSCOPE_INPUT_REQUIRED_KINDS = 'mcpscope.input_required.kinds';
+export const ATTR_MCPSCOPE_INPUT_REQUIRED_WAIT_MS = 'mcpscope.input_required.wait_ms';
+/**
+ * On one request's span: `true` when this round ended by asking for input (`resultType: input_required`):
+ * a round of a longer call, never its outcome.
+ */
+export const ATTR_MCPSCOPE_INPUT_REQUIRED = 'mcpscope.input_required';
+/** `true` on a request that re-sends a call with the answers (`inputResponses`, `requestState`). */
+export const ATTR_MCPSCOPE_CONTINUATION = 'mcpscope.input_required.continuation';
+/** Event on a caller's span for each `input_required` answer. */
+export const EVENT_MCPSCOPE_INPUT_REQUIRED = 'mcpscope.input_required';
+/** Tasks extension (`io.modelcontextprotocol/tasks`): the task a request created or polls, and its status. */
+export const ATTR_MCPSCOPE_MCP_TASK_ID = 'mcpscope.mcp_task.id';
+export const ATTR_MCPSCOPE_MCP_TASK_STATUS = 'mcpscope.mcp_task.status';
+/** The MCP methods of the tasks extension: polling and answering a task are never tool calls. */
+export const MCP_TASK_METHODS = ['tasks/get', 'tasks/update', 'tasks/cancel', 'tasks/result', 'tasks/list'] as const;
+/** `_meta` keys of protocol 2026-07-28's per-request envelope. */
+export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
+export const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
+/** Protocol revisions from this one on are stateless: `mcp.session.id` is never set for them. */
+export const FIRST_STATELESS_PROTOCOL_VERSION = '2026-07-28';
+
 /** Span name of auth events (an auth span has no MCP method). */
 export const AUTH_SPAN_NAME = 'mcpscope.auth';
 

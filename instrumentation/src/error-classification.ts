@@ -23,8 +23,16 @@ const errorName = (error: object): string => {
   return ctor && ctor !== 'Object' ? ctor : 'Error';
 };
 
+/** A JSON-RPC error the peer answered: v1's `McpError`, v2's `ProtocolError`. */
+const JSON_RPC_ERROR_NAMES = new Set(['McpError', 'ProtocolError']);
 const isMcpError = (error: object): error is { code: number; message: string } =>
-  errorName(error) === 'McpError' && Number.isSafeInteger((error as { code?: unknown }).code);
+  JSON_RPC_ERROR_NAMES.has(errorName(error)) && Number.isSafeInteger((error as { code?: unknown }).code);
+
+/** v2's local failures (`SdkError`) carry a string code; those that name a timeout or a closed connection. */
+const SDK_ERROR_TYPES: Record<string, string> = {
+  REQUEST_TIMEOUT: ERROR_TYPE_TIMEOUT,
+  CONNECTION_CLOSED: 'connection_closed',
+};
 
 /**
  * Error raised by the sender's `request()`: a JSON-RPC error answered by the peer carries its code;
@@ -43,6 +51,13 @@ export const classifyRequestError = (error: unknown): ErrorClassification => {
     return { errorType: String(error.code), statusCode: String(error.code), message };
   }
   const name = errorName(error);
+  const sdkCode = (error as { code?: unknown }).code;
+  if (typeof sdkCode === 'string' && SDK_ERROR_TYPES[sdkCode] !== undefined)
+    return { errorType: SDK_ERROR_TYPES[sdkCode], message };
+  // v2's HTTP transport failures carry the status in `data.status`.
+  const dataStatus = (error as { data?: { status?: unknown } }).data?.status;
+  if (name === 'SdkHttpError' && typeof dataStatus === 'number')
+    return { errorType: name, message, httpStatusCode: dataStatus };
   if (name === 'AbortError' || name === 'TimeoutError') return { errorType: ERROR_TYPE_TIMEOUT, message };
   const code = (error as { code?: unknown }).code;
   const httpStatusCode =

@@ -1,10 +1,11 @@
-// Module loader hooks (run on Node's loader thread, registered with `module.register`): the ESM build
-// of the SDK's protocol module, wherever it is installed, gets one line appended that hands its
-// `Protocol` class to the instrumentation in the application's thread as the module is evaluated.
+// Module loader hooks (run on Node's loader thread, registered with `module.register`): the ESM module
+// that binds an SDK package's `Protocol` class (v1's protocol module, v2's client and server package
+// roots), wherever it is installed, gets one line appended that hands the class to the instrumentation
+// in the application's thread as the module is evaluated.
 import { fileURLToPath } from 'node:url';
-import { ESM_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-package.js';
+import { isSupportedSdkRoot, sdkOfEsmProtocolPath, SDK_PACKAGES } from './sdk-package.js';
 
-const PROTOCOL_MODULE = `/${SDK_PACKAGE}/${ESM_PROTOCOL_FILE}`;
+const PROTOCOL_MODULE_SUFFIXES = SDK_PACKAGES.map((sdk) => `/${sdk.name}/${sdk.esmProtocolFile}`);
 const HANDOVER = "\n;globalThis[Symbol.for('mcpscope.protocol.listener')]?.(Protocol);\n";
 
 interface LoadResult {
@@ -14,11 +15,10 @@ interface LoadResult {
 }
 type NextLoad = (url: string, context: unknown) => Promise<LoadResult>;
 
-const sdkRootOf = (url: string): string | undefined => {
-  if (!url.startsWith('file:')) return undefined;
+const protocolModuleAt = (url: string): ReturnType<typeof sdkOfEsmProtocolPath> => {
+  if (!url.startsWith('file:') || !PROTOCOL_MODULE_SUFFIXES.some((suffix) => url.endsWith(suffix))) return undefined;
   try {
-    const path = fileURLToPath(url);
-    return path.slice(0, path.length - ESM_PROTOCOL_FILE.length - 1);
+    return sdkOfEsmProtocolPath(fileURLToPath(url).replaceAll('\\', '/'));
   } catch {
     return undefined;
   }
@@ -35,11 +35,11 @@ const text = (source: NonNullable<LoadResult['source']>): string =>
 
 export async function load(url: string, context: unknown, nextLoad: NextLoad): Promise<LoadResult> {
   const result = await nextLoad(url, context);
-  if (!url.endsWith(PROTOCOL_MODULE) || result.format !== 'module' || result.source == null) return result;
-  const root = sdkRootOf(url);
-  if (root === undefined || !isSupportedSdkRoot(root)) return result;
+  if (result.format !== 'module' || result.source == null) return result;
+  const found = protocolModuleAt(url);
+  if (found === undefined || !isSupportedSdkRoot(found.root, found.sdk)) return result;
   const source = text(result.source);
-  // Only a module that declares the class at top level can hand it over.
-  if (!/^export class Protocol\b/m.test(source)) return result;
+  // Only a module that binds the class at top level can hand it over.
+  if (!found.sdk.esmBindsProtocol.test(source)) return result;
   return { ...result, source: `${source}${HANDOVER}` };
 }

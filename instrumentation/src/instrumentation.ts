@@ -12,11 +12,11 @@ import {
   setActiveTelemetry,
   unpatchProtocolPrototype,
 } from './patch-protocol.js';
-import { CJS_PROTOCOL_FILE, ESM_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-package.js';
+import { isSupportedSdkRoot, SDK_PACKAGES, type SdkPackage } from './sdk-package.js';
 import type { McpInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
-const CJS_PROTOCOL_SUFFIX = `${sep}${join(SDK_PACKAGE, CJS_PROTOCOL_FILE)}`;
+const CJS_PROTOCOL_SUFFIXES = SDK_PACKAGES.map((sdk) => `${sep}${join(sdk.name, sdk.cjsProtocolFile)}`);
 // One module cache serves every require function; this one also works where this file runs as ESM (tests).
 const nodeRequire = createRequire(join(process.cwd(), 'index.js'));
 const thisFile = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js');
@@ -28,22 +28,29 @@ interface ProtocolModule {
   Protocol?: ProtocolClass;
 }
 
-/** SDK installations resolvable from this package, the working directory and the entry script. */
-const sdkRoots = (): string[] => {
+/** The root of an SDK package that `entry`, a file resolved inside it, belongs to. */
+const packageRootOf = (sdk: SdkPackage, entry: string): string | undefined => {
+  const marker = `${sep}${join(sdk.name)}${sep}`;
+  const at = entry.lastIndexOf(marker);
+  return at < 0 ? undefined : entry.slice(0, at + marker.length - 1);
+};
+
+/** SDK installations (v1 and v2 packages) resolvable from this package, the working directory and the entry script. */
+const sdkRoots = (): Array<{ sdk: SdkPackage; root: string }> => {
   const bases = [thisFile, join(process.cwd(), 'index.js')];
   if (process.argv[1]) bases.push(resolve(process.argv[1]));
-  const roots = new Set<string>();
-  for (const base of bases) {
-    try {
-      const clientEntry = createRequire(base).resolve(`${SDK_PACKAGE}/client/index.js`);
-      const marker = `${sep}dist${sep}cjs${sep}`;
-      const at = clientEntry.lastIndexOf(marker);
-      if (at > 0) roots.add(clientEntry.slice(0, at));
-    } catch {
-      // not resolvable from here
+  const found = new Map<string, { sdk: SdkPackage; root: string }>();
+  for (const sdk of SDK_PACKAGES) {
+    for (const base of bases) {
+      try {
+        const root = packageRootOf(sdk, createRequire(base).resolve(sdk.resolvableEntry));
+        if (root !== undefined && !found.has(root)) found.set(root, { sdk, root });
+      } catch {
+        // not resolvable from here
+      }
     }
   }
-  return [...roots].filter(isSupportedSdkRoot);
+  return [...found.values()].filter(({ sdk, root }) => isSupportedSdkRoot(root, sdk));
 };
 
 const inputTypeFromExecArgv = (): 'commonjs' | 'module' | undefined => {
@@ -166,14 +173,15 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   private patchLoadedCommonJsCopies(): void {
     for (const [file, cached] of Object.entries(nodeRequire.cache)) {
-      if (file.endsWith(CJS_PROTOCOL_SUFFIX)) this.patchModule(cached?.exports as ProtocolModule);
+      if (CJS_PROTOCOL_SUFFIXES.some((suffix) => file.endsWith(suffix)))
+        this.patchModule(cached?.exports as ProtocolModule);
     }
   }
 
   private async patchEsmCopies(): Promise<void> {
-    for (const root of sdkRoots()) {
+    for (const { sdk, root } of sdkRoots()) {
       try {
-        const esm = (await import(pathToFileURL(join(root, ESM_PROTOCOL_FILE)).href)) as ProtocolModule;
+        const esm = (await import(pathToFileURL(join(root, sdk.esmProtocolFile)).href)) as ProtocolModule;
         this.patchModule(esm);
       } catch (error) {
         this._diag.debug(`mcpscope: no ESM build of the MCP SDK at ${dirname(root)}`, error);

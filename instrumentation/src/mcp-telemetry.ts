@@ -19,10 +19,13 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_CLIENT_NAME,
+  ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_REDACTED_COUNT,
   ATTR_MCPSCOPE_RESULT_CONTENT_TYPES,
   ATTR_MCPSCOPE_RESULT_SIZE,
   ATTR_MCPSCOPE_TASK_ID,
+  ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   BAGGAGE_MCPSCOPE_TASK_ID,
@@ -34,6 +37,28 @@ import {
   classifyRequestError,
   type ErrorClassification,
 } from './error-classification.js';
+import {
+  addClientIdentity,
+  addHandlerContextAttributes,
+  handlerSignal,
+  isStatelessProtocol,
+  type HandlerExtra,
+} from './handler-context.js';
+import {
+  addRoundAttributes,
+  addTaskAttributes,
+  continuationAttributes,
+  isInputRequiredResult,
+  isTaskMethod,
+  markInputRequiredAnswer,
+  newOutgoingCall,
+  recordAnswer,
+  recordRound,
+  taskIdOfRequest,
+  taskOfResult,
+  TaskOrigins,
+  type OutgoingCall,
+} from './protocol-rounds.js';
 import { createRedactor, type Redactor } from './redaction/index.js';
 import {
   addMethodAttributes,
@@ -49,15 +74,13 @@ import type { McpInstrumentationConfig, McpRequestInfo } from './types.js';
 export interface ProtocolLike {
   transport?: unknown;
   _requestMessageId?: unknown;
+  /** v2: the revision this connection negotiated (2026-07-28 or a legacy one). */
+  _negotiatedProtocolVersion?: unknown;
+  /** v1 and v2 servers: the `clientInfo` of a legacy `initialize`. */
+  _clientVersion?: unknown;
 }
 
 export type RequestHandler = (request: McpMessage & { id?: unknown }, extra: HandlerExtra) => unknown;
-interface HandlerExtra {
-  sessionId?: string;
-  requestId?: unknown;
-  /** Aborted by the SDK when the caller cancels the request; its answer is then never sent. */
-  signal?: { aborted?: boolean };
-}
 
 const MAX_STATUS_MESSAGE = 256;
 const CANCELLED: ErrorClassification = {
@@ -80,6 +103,12 @@ const metaGetter = {
 
 /** Negotiated protocol versions, learned from `initialize` results on either side. */
 const protocolVersions = new WeakMap<object, string>();
+const negotiatedVersion = (protocol: ProtocolLike): string | undefined => {
+  const learned = protocolVersions.get(protocol);
+  if (learned !== undefined) return learned;
+  const negotiated = protocol._negotiatedProtocolVersion;
+  return typeof negotiated === 'string' ? negotiated : undefined;
+};
 
 const taskIdFrom = (ctx: Context): string | undefined =>
   propagation.getBaggage(ctx)?.getEntry(BAGGAGE_MCPSCOPE_TASK_ID)?.value;
@@ -116,6 +145,9 @@ export class McpTelemetry {
   private readonly captureArguments: boolean;
   private readonly maxArgumentsLength: number;
   private readonly redactUri: (uri: string) => string;
+  /** Outgoing calls by the message sent, so their `input_required` rounds stay on their span. */
+  private readonly outgoingCalls = new WeakMap<object, OutgoingCall>();
+  private readonly taskOrigins = new TaskOrigins();
 
   constructor(
     private readonly tracer: () => Tracer,
@@ -164,19 +196,21 @@ export class McpTelemetry {
     let span: Span;
     let outgoing: McpMessage;
     let spanContext: Context;
+    let call: OutgoingCall;
     try {
       const parent = context.active();
       const target = requestTarget(request);
+      const attributes = this.startAttributes(protocol, request, target, 'client', parent);
+      continuationAttributes(request, attributes);
       span = this.tracer().startSpan(
         spanName(request.method, target),
-        {
-          kind: SpanKind.CLIENT,
-          attributes: this.startAttributes(protocol, request, target, 'client', parent),
-        },
+        { kind: SpanKind.CLIENT, attributes, links: this.taskLinks(request) },
         parent,
       );
       spanContext = trace.setSpan(parent, span);
       outgoing = this.withTraceContext(request, spanContext);
+      call = newOutgoingCall(span, spanContext);
+      this.outgoingCalls.set(outgoing, call);
       if (this.config.requestHook) this.runRequestHook(span, 'client', request.method, target);
     } catch (error) {
       diag.error('mcpscope: could not start a client span', error);
@@ -189,10 +223,12 @@ export class McpTelemetry {
       span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId - 1));
     return pending.then(
       (result) => {
-        this.endWithResult(protocol, span, request.method, result);
+        addRoundAttributes(call);
+        this.endWithResult(protocol, span, request, result);
         return result;
       },
       (error: unknown) => {
+        addRoundAttributes(call);
         // The SDK rejects an aborted request with the timeout's error code: the signal tells them apart.
         this.endWithError(
           span,
@@ -202,6 +238,45 @@ export class McpTelemetry {
         throw error;
       },
     );
+  }
+
+  /** The peer answered the call sent as `message` with `input_required`: one more round on its span. */
+  recordInputRequired(message: object, inputRequests: unknown): void {
+    try {
+      const call = this.outgoingCalls.get(message);
+      if (call) recordRound(call, inputRequests);
+    } catch (error) {
+      diag.error('mcpscope: could not record an input_required round', error);
+    }
+  }
+
+  /**
+   * A call re-sent with the answers to its `input_required` round: no span of its own (it is the same
+   * call), the call's trace context in `_meta` so the receiver's round joins it.
+   */
+  traceContinuation<T>(
+    original: object,
+    message: McpMessage,
+    send: (message: McpMessage) => Promise<T>,
+  ): Promise<T> {
+    const call = this.outgoingCalls.get(original);
+    if (!call) return send(message);
+    let outgoing = message;
+    try {
+      recordAnswer(call);
+      outgoing = this.withTraceContext(message, call.spanContext);
+      this.outgoingCalls.set(outgoing, call);
+    } catch (error) {
+      diag.error('mcpscope: could not trace a continuation', error);
+    }
+    return context.with(call.spanContext, send, undefined, outgoing).then((result) => {
+      if (isInputRequiredResult(result)) recordRound(call, result.inputRequests);
+      return result;
+    });
+  }
+
+  private taskLinks(message: McpMessage): Link[] | undefined {
+    return isTaskMethod(message.method) ? this.taskOrigins.linksFor(message) : undefined;
   }
 
   /** Receiver side: a SERVER span around a request handler, parented by the context in `params._meta`. */
@@ -220,11 +295,14 @@ export class McpTelemetry {
         const parent = this.parentFromMeta(request, ambient);
         const target = requestTarget(request);
         const ambientSpan = parent === ambient ? undefined : trace.getSpan(ambient);
-        const links: Link[] | undefined = ambientSpan ? [{ context: ambientSpan.spanContext() }] : undefined;
+        const links: Link[] | undefined = ambientSpan
+          ? [{ context: ambientSpan.spanContext() }]
+          : this.taskLinks(request);
         const attributes = this.startAttributes(protocol, request, target, 'server', parent);
         if (request.id !== undefined && request.id !== null)
           attributes[ATTR_JSONRPC_REQUEST_ID] = String(request.id);
-        if (typeof extra?.sessionId === 'string') attributes[ATTR_MCP_SESSION_ID] = extra.sessionId;
+        addHandlerContextAttributes(attributes, extra, request.params?._meta);
+        if (attributes[ATTR_MCPSCOPE_CLIENT_NAME] === undefined) addClientIdentity(attributes, protocol._clientVersion);
         span = this.tracer().startSpan(
           spanName(request.method, target),
           { kind: SpanKind.SERVER, attributes, links },
@@ -245,11 +323,11 @@ export class McpTelemetry {
       }
       return Promise.resolve(outcome).then(
         (result) => {
-          if (extra?.signal?.aborted === true) {
+          if (handlerSignal(extra)?.aborted === true) {
             this.endWithError(span, CANCELLED);
             return result;
           }
-          this.endWithResult(protocol, span, request.method, result);
+          this.endWithResult(protocol, span, request, result);
           return result;
         },
         (error: unknown) => {
@@ -308,7 +386,13 @@ export class McpTelemetry {
   ): Attributes {
     const attributes: Attributes = {};
     addMethodAttributes(attributes, message.method, target, this.redactUri);
-    addTransportAttributes(attributes, protocol.transport, direction, protocolVersions.get(protocol));
+    addTransportAttributes(attributes, protocol.transport, direction, negotiatedVersion(protocol));
+    // Protocol 2026-07-28 is stateless: a session id must not be recorded for its exchanges.
+    if (isStatelessProtocol(attributes[ATTR_MCP_PROTOCOL_VERSION])) delete attributes[ATTR_MCP_SESSION_ID];
+    if (isTaskMethod(message.method)) {
+      const taskId = taskIdOfRequest(message);
+      if (taskId !== undefined) attributes[ATTR_MCPSCOPE_MCP_TASK_ID] = taskId;
+    }
     const taskId = taskIdFrom(parent);
     if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
     if (message.method === 'tools/call') this.addArguments(attributes, message.params?.arguments);
@@ -339,11 +423,23 @@ export class McpTelemetry {
     return { ...message, params: { ...(message.params ?? {}), _meta: meta } };
   }
 
-  private endWithResult(protocol: ProtocolLike, span: Span, method: string, result: unknown): void {
+  private endWithResult(protocol: ProtocolLike, span: Span, request: McpMessage, result: unknown): void {
     try {
+      const method = request.method;
       const value = (result ?? {}) as { isError?: unknown; protocolVersion?: unknown; content?: unknown };
       if (method === 'initialize' && typeof value.protocolVersion === 'string') {
         protocolVersions.set(protocol, value.protocolVersion);
+      }
+      // A round that asks for input is neither a result nor a failure of the call.
+      if (isInputRequiredResult(value)) {
+        markInputRequiredAnswer(span, value);
+        return;
+      }
+      const task = method === 'tools/call' || isTaskMethod(method) ? taskOfResult(value) : undefined;
+      if (task !== undefined) {
+        addTaskAttributes(span, task);
+        if (method === 'tools/call') this.taskOrigins.remember(task.taskId, span.spanContext());
+        if (method === 'tools/call' && value.content === undefined) return;
       }
       if (method === 'tools/call') {
         recordToolResult(span, value);

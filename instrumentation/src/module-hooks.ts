@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Hook } from 'require-in-the-middle';
-import { CJS_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-package.js';
+import { isSupportedSdkRoot, SDK_PACKAGES } from './sdk-package.js';
 
 /**
  * Hands over the SDK's `Protocol` class each time a copy of its protocol module loads, wherever the
@@ -13,8 +13,6 @@ import { CJS_PROTOCOL_FILE, isSupportedSdkRoot, SDK_PACKAGE } from './sdk-packag
  * package asks; they report to the listener of the instrumentation enabled last.
  */
 
-// require-in-the-middle names a file inside a package without its extension.
-const CJS_PROTOCOL_MODULE = `${SDK_PACKAGE}/${CJS_PROTOCOL_FILE.replace(/\.js$/, '')}`;
 const LISTENER = Symbol.for('mcpscope.protocol.listener');
 const REQUIRE_HOOKED = Symbol.for('mcpscope.hooks.require');
 const IMPORT_HOOKED = Symbol.for('mcpscope.hooks.import');
@@ -30,14 +28,16 @@ export const setProtocolListener = (listener: ProtocolListener | undefined): voi
   globals[LISTENER] = listener;
 };
 
-/** Every later `require` of the SDK's CommonJS protocol module, from any installation in range. */
+/** Every later `require` of an SDK package's CommonJS protocol module (v1 and v2), from any installation in range. */
 export const hookProtocolRequires = (): void => {
   if (globals[REQUIRE_HOOKED]) return;
   globals[REQUIRE_HOOKED] = true;
-  // Named by its full path inside the package: require-in-the-middle then matches the file without
-  // resolving the package's main entry (which the SDK declares but does not ship).
-  new Hook([CJS_PROTOCOL_MODULE], { internals: true }, (exports, _name, basedir) => {
-    if (basedir !== undefined && isSupportedSdkRoot(basedir)) {
+  const byHookName = new Map(SDK_PACKAGES.map((sdk) => [sdk.requireHookName, sdk]));
+  // v1 is named by its protocol module's full path inside the package: require-in-the-middle then
+  // matches the file without resolving the package's main entry (which v1 declares but does not ship).
+  new Hook([...byHookName.keys()], { internals: true }, (exports, name, basedir) => {
+    const sdk = byHookName.get(name);
+    if (sdk !== undefined && basedir !== undefined && isSupportedSdkRoot(basedir, sdk)) {
       globals[LISTENER]?.((exports as { Protocol?: unknown } | undefined)?.Protocol);
     }
     return exports;

@@ -3,10 +3,13 @@ import type { McpTelemetry, ProtocolLike, RequestHandler } from './mcp-telemetry
 import type { McpMessage } from './request-attributes.js';
 
 /**
- * The MCP SDK routes everything a client or server sends through `Protocol.prototype.request` and
- * `notification`, and everything it receives through `_onrequest` and `_onnotification`. Patching
- * those four methods of `Protocol.prototype` covers `Client`, `Server` and `McpServer`, whatever the
- * transport, and handlers registered before or after the patch (they are wrapped when first used).
+ * The MCP SDK routes everything a client or server sends through one funnel (`request` in v1,
+ * `_requestWithSchemaViaCodec` in v2, which `request`, `ctx.mcpReq.send` and `input_required` retries
+ * all reach) and `notification`, and everything it receives through `_onrequest` and
+ * `_onnotification`. Patching those four methods of `Protocol.prototype` covers `Client`, `Server` and
+ * `McpServer` of both lines, whatever the transport, and handlers registered before or after the patch
+ * (they are wrapped when first used). v2's client answers `input_required` in its own
+ * `_resolveNonCompleteResult`, patched on the client's class when it first sends.
  *
  * A process can hold several copies of the SDK (its ESM and CommonJS builds, nested installs) and
  * of this package; the state lives on `globalThis` under registered symbols so every copy agrees.
@@ -16,14 +19,18 @@ const PATCHED = Symbol.for('mcpscope.protocol.patched');
 const ORIGINALS = Symbol.for('mcpscope.protocol.originals');
 const WRAPPED_HANDLER = Symbol.for('mcpscope.handler.wrapped');
 const ACTIVE = Symbol.for('mcpscope.telemetry.active');
+const ROUNDS_PATCHED = Symbol.for('mcpscope.rounds.patched');
 
 type Method = (this: ProtocolInternals, ...args: never[]) => unknown;
 interface ProtocolInternals extends ProtocolLike {
   _requestHandlers?: Map<string, RequestHandler>;
   fallbackRequestHandler?: RequestHandler;
+  _resolveNonCompleteResult?: Method;
+  [ROUNDS_PATCHED]?: true;
 }
 interface ProtocolPrototype {
   request: Method;
+  _requestWithSchemaViaCodec?: Method;
   notification: Method;
   _onrequest: Method;
   _onnotification: Method;
@@ -32,6 +39,61 @@ interface ProtocolPrototype {
 }
 
 const globals = globalThis as unknown as { [ACTIVE]?: McpTelemetry };
+
+/** v2's outgoing funnel, and where its message and options are among its arguments. */
+const V2_FUNNEL = '_requestWithSchemaViaCodec';
+type Funnel = 'request' | typeof V2_FUNNEL;
+const funnelOf = (proto: ProtocolPrototype): Funnel =>
+  typeof proto[V2_FUNNEL] === 'function' ? V2_FUNNEL : 'request';
+
+/** The flow of an `input_required` answer being retried: set while `flow.retry` sends, synchronously. */
+let continuingCall: object | undefined;
+
+interface NonCompleteFlow {
+  request?: unknown;
+  retry?: (...args: unknown[]) => unknown;
+}
+
+/**
+ * v2's client resolves an `input_required` answer in `_resolveNonCompleteResult`, overridden by its
+ * class: the round is recorded on the call's span and the retry it sends marked as the same call.
+ */
+const patchInputRequiredRounds = (instance: ProtocolInternals): void => {
+  if (instance[ROUNDS_PATCHED]) return;
+  let owner: object | null = Object.getPrototypeOf(instance) as object | null;
+  while (owner && !Object.prototype.hasOwnProperty.call(owner, '_resolveNonCompleteResult'))
+    owner = Object.getPrototypeOf(owner) as object | null;
+  if (!owner) return;
+  const target = owner as { _resolveNonCompleteResult: Method; [ROUNDS_PATCHED]?: true };
+  Object.defineProperty(target, ROUNDS_PATCHED, { value: true, configurable: true });
+  const original = target._resolveNonCompleteResult;
+  target._resolveNonCompleteResult = function _resolveNonCompleteResult(
+    this: ProtocolInternals,
+    ...args: unknown[]
+  ) {
+    const telemetry = activeTelemetry();
+    const decoded = args[0] as { kind?: unknown; inputRequests?: unknown } | undefined;
+    const flow = args[1] as NonCompleteFlow | undefined;
+    const call = flow?.request;
+    if (!telemetry || decoded?.kind !== 'input_required' || !flow || typeof call !== 'object' || !call)
+      return original.apply(this, args as never[]);
+    telemetry.recordInputRequired(call, decoded.inputRequests);
+    const retry = flow.retry;
+    if (typeof retry !== 'function') return original.apply(this, args as never[]);
+    const tracedFlow = {
+      ...flow,
+      retry: (...retryArgs: unknown[]) => {
+        continuingCall = call;
+        try {
+          return retry(...retryArgs);
+        } finally {
+          continuingCall = undefined;
+        }
+      },
+    };
+    return original.apply(this, [args[0], tracedFlow, ...args.slice(2)] as never[]);
+  } as Method;
+};
 
 /** The telemetry the patches report to; undefined turns them into pass-throughs. */
 export const setActiveTelemetry = (telemetry: McpTelemetry | undefined): void => {
@@ -73,30 +135,34 @@ const wrapHandlerOnce = (protocol: ProtocolInternals, handler: RequestHandler): 
 
 export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
   if (proto[PATCHED]) return false;
+  const funnel = funnelOf(proto);
+  const messageAt = funnel === 'request' ? 0 : 1;
   const original = {
-    request: proto.request,
+    [funnel]: proto[funnel] as Method,
     notification: proto.notification,
     _onrequest: proto._onrequest,
     _onnotification: proto._onnotification,
-  };
+  } as Record<Funnel | 'notification' | '_onrequest' | '_onnotification', Method>;
+  const send = original[funnel];
 
-  proto.request = function request(this: ProtocolInternals, ...args: unknown[]) {
+  proto[funnel] = function tracedRequest(this: ProtocolInternals, ...args: unknown[]) {
     const telemetry = activeTelemetry();
-    const message = args[0] as McpMessage | undefined;
+    const message = args[messageAt] as McpMessage | undefined;
     if (!telemetry || !message || typeof message.method !== 'string') {
-      return original.request.apply(this, args as never[]);
+      return send.apply(this, args as never[]);
     }
-    // `args` is this call's own array: the outgoing copy of the message takes the first place.
-    const options = args[2] as { signal?: { aborted?: boolean } } | undefined;
-    return telemetry.traceRequest(
-      this,
-      message,
-      (outgoing) => {
-        args[0] = outgoing;
-        return original.request.apply(this, args as never[]) as Promise<unknown>;
-      },
-      options?.signal,
-    );
+    const continued = continuingCall;
+    continuingCall = undefined;
+    const forward = (outgoing: McpMessage) => {
+      args[messageAt] = outgoing;
+      return send.apply(this, args as never[]) as Promise<unknown>;
+    };
+    if (continued !== undefined) return telemetry.traceContinuation(continued, message, forward);
+    if (funnel === V2_FUNNEL && typeof this._resolveNonCompleteResult === 'function')
+      patchInputRequiredRounds(this);
+    // `args` is this call's own array: the outgoing copy of the message takes the message's place.
+    const options = args[messageAt + 2] as { signal?: { aborted?: boolean } } | undefined;
+    return telemetry.traceRequest(this, message, forward, options?.signal);
   } as Method;
 
   proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {
