@@ -107,7 +107,13 @@ export const EVENT_MCPSCOPE_INPUT_REQUIRED = 'mcpscope.input_required';
 export const ATTR_MCPSCOPE_MCP_TASK_ID = 'mcpscope.mcp_task.id';
 export const ATTR_MCPSCOPE_MCP_TASK_STATUS = 'mcpscope.mcp_task.status';
 /** The MCP methods of the tasks extension: polling and answering a task are never tool calls. */
-export const MCP_TASK_METHODS = ['tasks/get', 'tasks/update', 'tasks/cancel', 'tasks/result', 'tasks/list'] as const;
+export const MCP_TASK_METHODS = [
+  'tasks/get',
+  'tasks/update',
+  'tasks/cancel',
+  'tasks/result',
+  'tasks/list',
+] as const;
 /** `_meta` keys of protocol 2026-07-28's per-request envelope. */
 export const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 export const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';

@@ -16,7 +16,8 @@ interface LoadResult {
 type NextLoad = (url: string, context: unknown) => Promise<LoadResult>;
 
 const protocolModuleAt = (url: string): ReturnType<typeof sdkOfEsmProtocolPath> => {
-  if (!url.startsWith('file:') || !PROTOCOL_MODULE_SUFFIXES.some((suffix) => url.endsWith(suffix))) return undefined;
+  if (!url.startsWith('file:') || !PROTOCOL_MODULE_SUFFIXES.some((suffix) => url.endsWith(suffix)))
+    return undefined;
   try {
     return sdkOfEsmProtocolPath(fileURLToPath(url).replaceAll('\\', '/'));
   } catch {

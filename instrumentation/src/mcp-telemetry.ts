@@ -302,7 +302,8 @@ export class McpTelemetry {
         if (request.id !== undefined && request.id !== null)
           attributes[ATTR_JSONRPC_REQUEST_ID] = String(request.id);
         addHandlerContextAttributes(attributes, extra, request.params?._meta);
-        if (attributes[ATTR_MCPSCOPE_CLIENT_NAME] === undefined) addClientIdentity(attributes, protocol._clientVersion);
+        if (attributes[ATTR_MCPSCOPE_CLIENT_NAME] === undefined)
+          addClientIdentity(attributes, protocol._clientVersion);
         span = this.tracer().startSpan(
           spanName(request.method, target),
           { kind: SpanKind.SERVER, attributes, links },

@@ -36,8 +36,7 @@ const inV1Range = (version: string): boolean => {
 };
 
 /** `>=2.0.0 <3`, pre-releases of 2.0.0 excluded (their internals changed from one to the next). */
-const inV2Range = (version: string): boolean =>
-  majorMinor(version)?.[0] === 2 && !/^2\.0\.0-/.test(version);
+const inV2Range = (version: string): boolean => majorMinor(version)?.[0] === 2 && !/^2\.0\.0-/.test(version);
 
 export const SDK_V1: SdkPackage = {
   name: '@modelcontextprotocol/sdk',
@@ -89,7 +88,8 @@ export const isSupportedSdkRoot = (root: string, sdk: SdkPackage = SDK_V1): bool
 export const sdkOfEsmProtocolPath = (path: string): { sdk: SdkPackage; root: string } | undefined => {
   for (const sdk of SDK_PACKAGES) {
     const suffix = `/${sdk.name}/${sdk.esmProtocolFile}`;
-    if (path.endsWith(suffix)) return { sdk, root: path.slice(0, path.length - sdk.esmProtocolFile.length - 1) };
+    if (path.endsWith(suffix))
+      return { sdk, root: path.slice(0, path.length - sdk.esmProtocolFile.length - 1) };
   }
   return undefined;
 };
