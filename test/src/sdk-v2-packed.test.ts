@@ -22,7 +22,7 @@ import {
   ATTR_NETWORK_TRANSPORT,
 } from '@mcpscope/instrumentation/conventions';
 import type { SpanRecord } from '../../collector/src/model/span.js';
-import { startProcess, type RunningProcess } from './support/processes.js';
+import { eventually, startProcess, type RunningProcess } from './support/processes.js';
 import { startRecordingCollector } from './support/recording-collector.js';
 
 /**
@@ -180,19 +180,18 @@ describe('SDK v2 from packed tarballs in a fresh project (2.4.0, the upper end o
     for (const span of apply) expect(span.attributes[ATTR_ERROR_TYPE]).toBe('tool_error');
 
     // The CommonJS low-level server over stdio: a success and a JSON-RPC error with its code.
-    await collector.waitForSpan(
-      () =>
-        collector.spans.filter(
-          (span) => span.serviceName === 'lookup-stdio' && span.attributes[ATTR_MCPSCOPE_TASK_ID] === taskId,
-        ).length >= 2 || undefined,
-      'both lookup server spans',
-    );
-    const lookupServers = collector.spans.filter(
-      (span) =>
-        span.serviceName === 'lookup-stdio' &&
-        span.name === 'tools/call lookup' &&
-        span.attributes[ATTR_MCPSCOPE_TASK_ID] === taskId,
-    );
+    const lookupServersOfTask = () =>
+      collector.spans.filter(
+        (span) =>
+          span.serviceName === 'lookup-stdio' &&
+          span.name === 'tools/call lookup' &&
+          span.attributes[ATTR_MCPSCOPE_TASK_ID] === taskId,
+      );
+    await eventually(() => lookupServersOfTask().length >= 2 || undefined, {
+      what: 'both lookup server spans',
+      timeoutMs: 20_000,
+    });
+    const lookupServers = lookupServersOfTask();
     expect(lookupServers.map((span) => span.attributes[ATTR_ERROR_TYPE] ?? 'ok').sort()).toEqual([
       '-32602',
       'ok',
