@@ -23,6 +23,11 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  Client as ClientV2,
+  ProtocolError,
+  StreamableHTTPClientTransport as StreamableHTTPClientTransportV2,
+} from '@modelcontextprotocol/client';
 import { authorize, createAuthObservingFetch, InMemoryOAuthClient } from './oauth-client.mjs';
 import { DEMO_MODEL, SERVERS, SERVICE_NAMES, TASKS, taskIdFor } from './scenario.mjs';
 
@@ -95,6 +100,26 @@ const connectStdio = async (name, { script, args }) => {
 };
 
 /**
+ * Answers to a v2 server's `input_required` rounds: the operator confirms every deploy. Counted per
+ * call, so a step can check how many rounds its call took.
+ */
+const confirmations = { count: 0 };
+
+/** A v2 client in the 2026-07-28 era (negotiated), which answers elicitations as the operator. */
+const connectV2 = async (url) => {
+  const client = new ClientV2(
+    { name: AGENT_NAME, version: '0.1.0' },
+    { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { form: {} } } },
+  );
+  client.setRequestHandler('elicitation/create', async () => {
+    confirmations.count += 1;
+    return { action: 'accept', content: { confirm: true } };
+  });
+  await client.connect(new StreamableHTTPClientTransportV2(url));
+  return client;
+};
+
+/**
  * The processes and connections of a run. HTTP servers start side by side before the first task;
  * MCP sessions open inside the first task that needs them, as an agent connects when it needs a
  * server, so every request of the run belongs to a task.
@@ -123,6 +148,7 @@ const startServers = async () => {
     return shared.get(name);
   };
   const connectShared = async (name) => {
+    if (SERVERS[name].sdk === 'v2') return connectV2(httpServers.get(name).url);
     const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
     await client.connect(new StreamableHTTPClientTransport(httpServers.get(name).url));
     return client;
@@ -173,7 +199,8 @@ const callTool = async (client, tool, args) => {
     const result = await client.callTool({ name: tool, arguments: args });
     return result.isError ? { status: 'tool_error' } : { status: 'ok', structured: result.structuredContent };
   } catch (error) {
-    if (error instanceof McpError) return { status: 'protocol_error', code: error.code };
+    if (error instanceof McpError || error instanceof ProtocolError)
+      return { status: 'protocol_error', code: error.code };
     return { status: 'transport_error', error: error instanceof Error ? error.name : 'unknown' };
   }
 };
@@ -263,7 +290,15 @@ const runTask = (task, taskId, servers) =>
             } else if (step.call) {
               const { server, tool } = step.call;
               const args = resolveArguments(step.call.arguments, saved);
+              const roundsBefore = confirmations.count;
               const result = await callTool(await clientFor(server), tool, args);
+              const rounds = confirmations.count - roundsBefore;
+              if (rounds !== (step.inputRounds ?? 0))
+                mismatches.push({
+                  step: stepIndex,
+                  expected: { inputRounds: step.inputRounds ?? 0 },
+                  observed: rounds,
+                });
               calls.push({ tool, arguments: args, failed: result.status !== 'ok' });
               expectStatus(stepIndex, step.expect, result.status);
               if (step.code !== undefined && result.code !== step.code) {

@@ -1,6 +1,6 @@
 // Types of scenario.mjs, for TypeScript tests that import the demo's script and truth.
 
-export type ServerName = 'infra-stdio' | 'infra-http' | 'runbook-stdio' | 'runbook-http';
+export type ServerName = 'infra-stdio' | 'infra-http' | 'runbook-stdio' | 'runbook-http' | 'change-http';
 export type TaskOutcome = 'success' | 'recovered' | 'failed';
 
 export interface ToolCallSpec {
@@ -18,6 +18,8 @@ export type Step =
       expect: 'ok' | 'tool_error' | 'protocol_error';
       code?: number;
       save?: string;
+      /** `input_required` rounds the server asks the agent to answer before the call completes (v2). */
+      inputRounds?: number;
       endsTask?: boolean;
     }
   | {
@@ -65,6 +67,8 @@ export interface Task {
 export interface ServerSpec {
   script: string;
   transport: 'stdio' | 'http';
+  /** The MCP SDK line the server is built on; the agent calls a v2 server with a v2 client. */
+  sdk?: 'v2';
   args: string[];
 }
 

@@ -42,6 +42,7 @@ export const SERVICE_NAMES = Object.freeze({
   'infra-http': 'infra-server-http',
   'runbook-stdio': 'runbook-server-stdio',
   'runbook-http': 'runbook-server-http',
+  'change-http': 'change-server-http',
 });
 
 /**
@@ -50,7 +51,10 @@ export const SERVICE_NAMES = Object.freeze({
  */
 export const ACCESS_TOKEN_TTL_SECONDS = 3;
 
-/** The servers of the demo: which script, which transport. The agent starts one process each. */
+/**
+ * The servers of the demo: which script, which transport, which MCP SDK line (v1 unless `sdk: 'v2'`,
+ * which the agent calls with a v2 client). The agent starts one process each.
+ */
 export const SERVERS = Object.freeze({
   'infra-stdio': { script: 'infra-server.mjs', transport: 'stdio', args: [] },
   'infra-http': { script: 'infra-server.mjs', transport: 'http', args: ['--http', '--port', '0'] },
@@ -59,6 +63,12 @@ export const SERVERS = Object.freeze({
     script: 'runbook-server.cjs',
     transport: 'http',
     args: ['--http', '--port', '0', '--access-token-ttl', String(ACCESS_TOKEN_TTL_SECONDS)],
+  },
+  'change-http': {
+    script: 'change-server.mjs',
+    transport: 'http',
+    sdk: 'v2',
+    args: ['--http', '--port', '0'],
   },
 });
 
@@ -410,6 +420,38 @@ export const TASKS = Object.freeze([
       outcome: 'success',
       inputTokens: 2080,
       outputTokens: 330,
+      authFailures: [],
+    },
+  },
+  {
+    // SDK v2 over protocol 2026-07-28: the deploy asks for a human confirmation (an input_required
+    // round) and is still one call, neither failed nor retried.
+    id: 'deploy-in-change-window',
+    description: 'Book a deploy into the next change window of a v2 server, after the operator confirms.',
+    steps: [
+      { llm: { inputTokens: 540, outputTokens: 70 } },
+      {
+        call: { server: 'change-http', tool: 'check_change_window', arguments: { service: 'payments-api' } },
+        expect: 'ok',
+        save: 'window',
+      },
+      {
+        call: {
+          server: 'change-http',
+          tool: 'schedule_deploy',
+          arguments: { service: 'payments-api', windowId: { $from: 'window', field: 'windowId' } },
+        },
+        expect: 'ok',
+        inputRounds: 1,
+      },
+    ],
+    truth: {
+      toolCalls: 2,
+      failedCalls: 0,
+      retries: 0,
+      outcome: 'success',
+      inputTokens: 540,
+      outputTokens: 70,
       authFailures: [],
     },
   },
