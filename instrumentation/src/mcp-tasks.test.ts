@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -39,7 +40,9 @@ it('a tool call that becomes a task: its id and status on the call, polling link
         return { task };
       },
       getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
-      getTaskResult: async (_args, extra) => extra.taskStore.getTaskResult(extra.taskId),
+      // The store keeps what `storeTaskResult` was given: the tool's result.
+      getTaskResult: async (_args, extra) =>
+        (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
     },
   );
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
