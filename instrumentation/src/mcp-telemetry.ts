@@ -22,15 +22,12 @@ import {
   ATTR_MCPSCOPE_CLIENT_NAME,
   ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_REDACTED_COUNT,
-  ATTR_MCPSCOPE_RESULT_CONTENT_TYPES,
-  ATTR_MCPSCOPE_RESULT_SIZE,
   ATTR_MCPSCOPE_TASK_ID,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   BAGGAGE_MCPSCOPE_TASK_ID,
   ERROR_TYPE_CANCELLED,
-  ERROR_TYPE_TOOL_ERROR,
 } from './conventions.js';
 import {
   classifyHandlerError,
@@ -46,20 +43,18 @@ import {
 } from './handler-context.js';
 import {
   addRoundAttributes,
-  addTaskAttributes,
   continuationAttributes,
   isInputRequiredResult,
   isTaskMethod,
-  markInputRequiredAnswer,
   newOutgoingCall,
   recordAnswer,
   recordRound,
   taskIdOfRequest,
-  taskOfResult,
   TaskOrigins,
   type OutgoingCall,
 } from './protocol-rounds.js';
 import { createRedactor, type Redactor } from './redaction/index.js';
+import { recordResult } from './result-attributes.js';
 import {
   addMethodAttributes,
   addTransportAttributes,
@@ -112,28 +107,6 @@ const negotiatedVersion = (protocol: ProtocolLike): string | undefined => {
 
 const taskIdFrom = (ctx: Context): string | undefined =>
   propagation.getBaggage(ctx)?.getEntry(BAGGAGE_MCPSCOPE_TASK_ID)?.value;
-
-const RESULT_TEXT_FIELDS = ['text', 'data', 'blob'] as const;
-
-/** Size in characters of what a tool result carries, and its content types; never the content itself. */
-const recordToolResult = (span: Span, result: { content?: unknown }): void => {
-  if (!Array.isArray(result.content)) return;
-  let size = 0;
-  const types: string[] = [];
-  for (const item of result.content as Array<Record<string, unknown>>) {
-    if (item === null || typeof item !== 'object') continue;
-    if (typeof item.type === 'string' && !types.includes(item.type)) types.push(item.type);
-    for (const field of RESULT_TEXT_FIELDS) {
-      const value = item[field];
-      if (typeof value === 'string') size += value.length;
-    }
-    const resource = item.resource as Record<string, unknown> | undefined;
-    if (resource && typeof resource.text === 'string') size += resource.text.length;
-    if (resource && typeof resource.blob === 'string') size += resource.blob.length;
-  }
-  span.setAttribute(ATTR_MCPSCOPE_RESULT_SIZE, size);
-  span.setAttribute(ATTR_MCPSCOPE_RESULT_CONTENT_TYPES, types.length > 1 ? types.sort() : types);
-};
 
 /**
  * Turns MCP requests into spans. One instance per enabled instrumentation; the prototype patches look
@@ -427,29 +400,11 @@ export class McpTelemetry {
   private endWithResult(protocol: ProtocolLike, span: Span, request: McpMessage, result: unknown): void {
     try {
       const method = request.method;
-      const value = (result ?? {}) as { isError?: unknown; protocolVersion?: unknown; content?: unknown };
+      const value = (result ?? {}) as { protocolVersion?: unknown };
       if (method === 'initialize' && typeof value.protocolVersion === 'string') {
         protocolVersions.set(protocol, value.protocolVersion);
       }
-      // A round that asks for input is neither a result nor a failure of the call.
-      if (isInputRequiredResult(value)) {
-        markInputRequiredAnswer(span, value);
-        return;
-      }
-      const task = method === 'tools/call' || isTaskMethod(method) ? taskOfResult(value) : undefined;
-      if (task !== undefined) {
-        addTaskAttributes(span, task);
-        if (method === 'tools/call') this.taskOrigins.remember(task.taskId, span.spanContext());
-        if (method === 'tools/call' && value.content === undefined) return;
-      }
-      if (method === 'tools/call') {
-        recordToolResult(span, value);
-        if (value.isError === true) {
-          // The result text is the tool's business and may hold anything: it never becomes the status.
-          span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_TOOL_ERROR);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-        }
-      }
+      recordResult(span, method, value, (taskId) => this.taskOrigins.remember(taskId, span.spanContext()));
     } catch (error) {
       diag.error('mcpscope: could not record a result', error);
     } finally {
