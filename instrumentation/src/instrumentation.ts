@@ -35,6 +35,34 @@ const packageRootOf = (sdk: SdkPackage, entry: string): string | undefined => {
   return at < 0 ? undefined : entry.slice(0, at + marker.length - 1);
 };
 
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+
+/** The packages the application declares: in the package.json nearest its entry script, and in the working directory's. */
+const declaredPackages = (): Set<string> => {
+  const declared = new Set<string>();
+  const starts = [process.cwd()];
+  if (process.argv[1]) starts.push(dirname(resolve(process.argv[1])));
+  for (const start of starts) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      try {
+        const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
+        for (const field of DEPENDENCY_FIELDS) {
+          const dependencies = manifest[field];
+          if (dependencies && typeof dependencies === 'object')
+            Object.keys(dependencies).forEach((name) => declared.add(name));
+        }
+        break;
+      } catch {
+        if (dirname(dir) === dir) break;
+      }
+    }
+  }
+  return declared;
+};
+
 /** SDK installations (v1 and v2 packages) resolvable from this package, the working directory and the entry script. */
 const sdkRoots = (): Array<{ sdk: SdkPackage; root: string }> => {
   const bases = [thisFile, join(process.cwd(), 'index.js')];
@@ -50,7 +78,10 @@ const sdkRoots = (): Array<{ sdk: SdkPackage; root: string }> => {
       }
     }
   }
-  return [...found.values()].filter(({ sdk, root }) => isSupportedSdkRoot(root, sdk));
+  let declared: Set<string> | undefined;
+  const wanted = (sdk: SdkPackage) =>
+    sdk.importAtStart === 'always' || (declared ??= declaredPackages()).has(sdk.name);
+  return [...found.values()].filter(({ sdk, root }) => wanted(sdk) && isSupportedSdkRoot(root, sdk));
 };
 
 const inputTypeFromExecArgv = (): 'commonjs' | 'module' | undefined => {

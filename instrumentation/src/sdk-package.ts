@@ -22,6 +22,12 @@ export interface SdkPackage {
   resolvableEntry: string;
   /** How the ESM module's source binds `Protocol` at top level, so a line appended to it can hand it over. */
   esmBindsProtocol: RegExp;
+  /**
+   * When an ESM application's copy is imported at start to patch it: `always` where it resolves, or only
+   * when the application's package.json declares it (v2's package roots load the whole SDK: a few
+   * hundred ms an application that does not use them should not pay).
+   */
+  importAtStart: 'always' | 'when-declared';
 }
 
 const majorMinor = (version: string): [number, number] | undefined => {
@@ -47,6 +53,7 @@ export const SDK_V1: SdkPackage = {
   requireHookName: '@modelcontextprotocol/sdk/dist/cjs/shared/protocol',
   resolvableEntry: '@modelcontextprotocol/sdk/client/index.js',
   esmBindsProtocol: /^export class Protocol\b/m,
+  importAtStart: 'always',
 };
 
 const v2Package = (side: 'client' | 'server'): SdkPackage => ({
@@ -59,6 +66,7 @@ const v2Package = (side: 'client' | 'server'): SdkPackage => ({
   requireHookName: `@modelcontextprotocol/${side}`,
   resolvableEntry: `@modelcontextprotocol/${side}`,
   esmBindsProtocol: /^import \{[^}]*\bas Protocol\b[^}]*\}|^export class Protocol\b/m,
+  importAtStart: 'when-declared',
 });
 
 export const SDK_V2_CLIENT = v2Package('client');
