@@ -13,7 +13,7 @@ import { McpInstrumentation as TraceloopMcpInstrumentation } from '@traceloop/in
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { collectorConfig, startCollector, type RunningCollector } from '@mcpscope/collector';
-import type { TaskDetail, TaskSummary } from '../../collector/src/store/index.js';
+import type { TaskDetail, TaskSummary } from '../../collector/src/api/views.js';
 
 const DB_PASSWORD = ['traceloop', 'Agent', 'Secret', '9c41'].join('-');
 

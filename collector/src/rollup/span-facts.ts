@@ -16,6 +16,7 @@ import {
   TOKEN_USAGE_OUTPUT_ALIASES,
 } from '@mcpscope/instrumentation/conventions';
 import type { AttributeValue, Attributes, SpanKind, SpanRecord } from '../model/span.js';
+import { FEEDBACK_VERDICTS, type FeedbackVerdict } from './task-outcome.js';
 
 /** The few things rollups need from a span, extracted once at ingest and stored as columns. */
 export interface SpanFacts {
@@ -43,8 +44,6 @@ export interface SpanFacts {
 }
 
 export const TOOLS_CALL_METHOD = 'tools/call';
-export const FEEDBACK_VERDICTS = ['correct', 'incorrect'] as const;
-export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
 
 const text = (value: AttributeValue | undefined): string | null => {
   if (value === undefined || value === null) return null;
@@ -210,9 +209,5 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     feedbackNote: text(attributes[ATTR_MCPSCOPE_FEEDBACK_NOTE]),
   };
 };
-
-/** A span failed when its status is error or it names an error type (tool errors included). */
-export const spanFailed = (facts: Pick<SpanFacts, 'statusError' | 'errorType'>): boolean =>
-  facts.statusError || facts.errorType !== null;
 
 export const spanKey = (traceId: string, spanId: string): string => `${traceId}:${spanId}`;
