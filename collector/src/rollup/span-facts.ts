@@ -12,6 +12,7 @@ import {
   ATTR_MCPSCOPE_FEEDBACK_NOTE,
   ATTR_MCPSCOPE_FEEDBACK_VERDICT,
   ATTR_MCPSCOPE_TASK_ID,
+  MCP_METHOD_TOOLS_CALL,
   TOKEN_USAGE_INPUT_ALIASES,
   TOKEN_USAGE_OUTPUT_ALIASES,
 } from '@mcpscope/instrumentation/conventions';
@@ -43,7 +44,8 @@ export interface SpanFacts {
   feedbackNote: string | null;
 }
 
-export const TOOLS_CALL_METHOD = 'tools/call';
+/** A tool call's method, as the conventions name it. */
+export const TOOLS_CALL_METHOD = MCP_METHOD_TOOLS_CALL;
 
 const text = (value: AttributeValue | undefined): string | null => {
   if (value === undefined || value === null) return null;
