@@ -18,7 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from './app.js';
 import { collectorConfig, type CollectorConfig } from './config/index.js';
 import { DuckDbStore } from './store/index.js';
-import type { TaskDetail, TaskSummary } from './store/index.js';
+import type { TaskDetail, TaskSummary } from './api/views.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -10,7 +10,7 @@ import {
   type CollectorConfig,
   type SettingName,
 } from './config/index.js';
-import type { TaskSummary } from './store/types.js';
+import type { TaskSummary } from './api/views.js';
 import { formatTaskTable, sinceToFrom } from './task-table.js';
 
 // DuckDB and gRPC share libuv's pool with file and DNS work; four threads are too few under load.

@@ -1,4 +1,4 @@
-import type { TaskSummary } from './store/types.js';
+import type { TaskSummary } from './api/views.js';
 
 const cell = (value: string, width: number) =>
   value.length > width ? `${value.slice(0, width - 1)}…` : value.padEnd(width);

@@ -1,13 +1,14 @@
-// Imported by relative source path so that generation and type checks work before the collector is
-// built; the module is the collector's own `@mcpscope/collector/metrics`.
+// The collector's and the instrumentation's published names: a rename there is a compile error here.
 export {
   LABEL,
   METRICS,
   NO_ERROR_LABEL_VALUE,
   OVERFLOW_LABEL_VALUE,
-} from '../../collector/src/metrics/names.js';
-import type { MetricDefinition } from '../../collector/src/metrics/names.js';
-export type { LabelName, MetricDefinition, MetricKey } from '../../collector/src/metrics/names.js';
+  TASK_OUTCOMES,
+} from '@mcpscope/collector/metrics';
+import type { FeedbackVerdict, MetricDefinition } from '@mcpscope/collector/metrics';
+export type { LabelName, MetricDefinition, MetricKey } from '@mcpscope/collector/metrics';
+import { MCP_METHOD_TOOLS_CALL } from '@mcpscope/instrumentation/conventions';
 export {
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_MCPSCOPE_TASK_ID,
@@ -15,12 +16,11 @@ export {
   AUTH_REASONS,
   AUTH_SIDES,
   ERROR_TYPE_TOOL_ERROR,
-} from '../../instrumentation/src/conventions.js';
+} from '@mcpscope/instrumentation/conventions';
 
 /** Label values the dashboards select on; they are values of the collector's labels, not names. */
-export const METHOD_TOOLS_CALL = 'tools/call';
-export const TASK_OUTCOMES = ['success', 'recovered', 'failed'] as const;
-export const VERDICT_CORRECT = 'correct';
+export const METHOD_TOOLS_CALL = MCP_METHOD_TOOLS_CALL;
+export const VERDICT_CORRECT: FeedbackVerdict = 'correct';
 export const REFRESH_FAILURE = 'failure';
 
 /** Prometheus' own per-target health series: 1 when the last scrape succeeded. */

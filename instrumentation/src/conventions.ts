@@ -32,6 +32,8 @@ export const ATTR_CLIENT_PORT = 'client.port';
 export const ATTR_SERVICE_NAME = 'service.name';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 
+/** `mcp.method.name` of a tool call. */
+export const MCP_METHOD_TOOLS_CALL = 'tools/call';
 /** `gen_ai.operation.name` value for tool calls (and only for them). */
 export const GEN_AI_OPERATION_EXECUTE_TOOL = 'execute_tool';
 /** `error.type` when a `tools/call` result carries `isError: true`. */

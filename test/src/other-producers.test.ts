@@ -12,8 +12,13 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { McpInstrumentation as TraceloopMcpInstrumentation } from '@traceloop/instrumentation-mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { collectorConfig, startCollector, type RunningCollector } from '@mcpscope/collector';
-import type { TaskDetail, TaskSummary } from '../../collector/src/store/index.js';
+import {
+  collectorConfig,
+  startCollector,
+  type RunningCollector,
+  type TaskDetail,
+  type TaskSummary,
+} from '@mcpscope/collector';
 
 const DB_PASSWORD = ['traceloop', 'Agent', 'Secret', '9c41'].join('-');
 

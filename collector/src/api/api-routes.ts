@@ -2,7 +2,8 @@ import { createRedactor, type Redactor } from '@mcpscope/instrumentation/redacti
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import type { SpanStore } from '../store/types.js';
+import type { FeedbackVerdict } from '../rollup/index.js';
+import type { SpanStore } from '../store/ports.js';
 import { ApiError, renderError } from './api-error.js';
 import {
   decodeCursor,
@@ -16,7 +17,7 @@ import {
 export interface ApiRoutesOptions {
   store: SpanStore;
   /** Told about each verdict recorded through the API. */
-  onFeedback?: (verdict: 'correct' | 'incorrect') => void;
+  onFeedback?: (verdict: FeedbackVerdict) => void;
   /** Feedback notes are free text a person typed: redacted like span attributes before storage. */
   redactor?: Pick<Redactor, 'redactString'>;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_OUTCOMES } from '../rollup/index.js';
+import { FEEDBACK_VERDICTS, TASK_OUTCOMES } from '../rollup/index.js';
 import { ApiError } from './api-error.js';
 
 /** ISO 8601 date-time or Unix milliseconds, as Unix milliseconds. */
@@ -35,7 +35,7 @@ const integer = (min: number, max: number) =>
 export const timeRangeQuery = z.object({ from: instant, to: instant });
 
 export const taskListQuery = timeRangeQuery.extend({
-  outcome: z.enum(TASK_OUTCOMES as ['success', 'recovered', 'failed']).optional(),
+  outcome: z.enum(TASK_OUTCOMES).optional(),
   service: label,
   tool: label,
   limit: integer(1, 1000).optional(),
@@ -44,7 +44,7 @@ export const taskListQuery = timeRangeQuery.extend({
 });
 
 export const feedbackBody = z.object({
-  verdict: z.enum(['correct', 'incorrect']),
+  verdict: z.enum(FEEDBACK_VERDICTS),
   note: z.string().max(2000).optional(),
 });
 

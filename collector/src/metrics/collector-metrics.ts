@@ -16,13 +16,14 @@ import {
 import type { SpanRecord } from '../model/span.js';
 import {
   FEEDBACK_VERDICTS,
+  spanErrorType,
   spanFacts,
   TASK_OUTCOMES,
   type SpanFacts,
   type TaskOutcome,
   type TaskRollup,
 } from '../rollup/index.js';
-import type { CommitResult, RollupResult } from '../store/types.js';
+import type { CommitResult, RollupResult } from '../store/ports.js';
 import { METRICS, NO_ERROR_LABEL_VALUE, type MetricDefinition, type MetricKey } from './names.js';
 import { ToolLabelCap } from './tool-label-cap.js';
 
@@ -203,7 +204,7 @@ export class CollectorMetrics implements IngestObserver {
           service_name: service,
           mcp_method_name: facts.method,
           gen_ai_tool_name: facts.tool === null ? '' : this.toolLabels.label(service, facts.tool),
-          error_type: facts.errorType ?? (facts.statusError ? 'error' : NO_ERROR_LABEL_VALUE),
+          error_type: spanErrorType(facts) ?? NO_ERROR_LABEL_VALUE,
         },
         Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e9,
       );

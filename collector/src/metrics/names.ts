@@ -212,3 +212,11 @@ export type MetricKey = keyof typeof METRICS;
 export const OVERFLOW_LABEL_VALUE = '_other';
 /** Value of `error_type` on successful operations (Prometheus has no absent label in a series key). */
 export const NO_ERROR_LABEL_VALUE = '';
+
+/**
+ * Label values the collector writes that dashboards and alerts select on: a task's outcomes, the
+ * verdicts, a failed call's error type when its span names none. From the collector's product rules.
+ */
+export { FEEDBACK_VERDICTS, TASK_OUTCOMES } from '../rollup/task-outcome.js';
+export type { FeedbackVerdict, TaskOutcome } from '../rollup/task-outcome.js';
+export { UNNAMED_ERROR_TYPE } from '../rollup/failed-call.js';

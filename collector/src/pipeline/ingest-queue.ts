@@ -1,5 +1,5 @@
 import { IngestOverloadedError, type SpanRecord, type SpanSink } from '../model/span.js';
-import type { CommitResult, SpanStore } from '../store/types.js';
+import type { CommitResult, SpanStore } from '../store/ports.js';
 
 export interface IngestQueueOptions {
   store: Pick<SpanStore, 'commit'>;

@@ -1,22 +1,41 @@
+export { spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
+export type { SpanFacts } from './span-facts.js';
+export { extendTask, isTask, rollUpTask, taskIdOfTrace } from './task-rollup.js';
+export type { StoredTask, TaskRollup, ToolCallRollup } from './task-rollup.js';
+export { FEEDBACK_VERDICTS, ROOT_STATES, TASK_OUTCOMES, taskOutcome } from './task-outcome.js';
+export type { FeedbackVerdict, RootState, TaskOutcome } from './task-outcome.js';
+export { attemptGroup, byAttemptOrder, LAST_ATTEMPT_OF_GROUP_SQL } from './attempts.js';
+export type { Attempt } from './attempts.js';
 export {
-  spanFacts,
+  CALL_ERROR_TYPE_SQL,
+  CALL_FAILED_SQL,
+  callErrorType,
+  callFailed,
+  callOutcomeOf,
+  FAILED_CALL,
+  spanErrorType,
   spanFailed,
-  spanKey,
-  tokenCountOf,
-  FEEDBACK_VERDICTS,
-  TOOLS_CALL_METHOD,
-} from './span-facts.js';
-export type { FeedbackVerdict, SpanFacts } from './span-facts.js';
-export { attemptGroup, extendTask, isTask, rollUpTask, taskIdOfTrace, TASK_OUTCOMES } from './task-rollup.js';
+  UNNAMED_ERROR_TYPE,
+} from './failed-call.js';
+export type { CallOutcome } from './failed-call.js';
+export {
+  bucketStartMs,
+  bucketStartMsSql,
+  HOUR_MS,
+  HOUR_NS,
+  MINUTE_MS,
+  MINUTE_NS,
+  minuteFloorMs,
+  minuteOf,
+  msToNs,
+} from './time-buckets.js';
+export { exactQuantilesSql, QUANTILES, toolStatDeltas, toolSummariesFromStats } from './tool-stats.js';
 export type {
-  Attempt,
-  CallOutcome,
-  RootState,
-  StoredTask,
-  TaskOutcome,
-  TaskRollup,
-  ToolCallRollup,
-} from './task-rollup.js';
-export { minuteOf, MINUTE_NS } from './tool-minutes.js';
-export type { ToolMinuteRollup } from './tool-minutes.js';
+  Quantile,
+  StatCall,
+  ToolCountDelta,
+  ToolCountSum,
+  ToolLatencyDelta,
+  ToolLatencyRanks,
+} from './tool-stats.js';
 export { bucketValue, latencyBucket, latencyBucketSql } from './latency-histogram.js';

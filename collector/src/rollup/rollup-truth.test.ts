@@ -4,7 +4,8 @@ import { IngestQueue } from '../pipeline/index.js';
 import { BASE_MS, spanId, traceId } from '../pipeline/test-support/spans.js';
 import { WORKLOAD_TRUTH, workloadBatches } from '../pipeline/test-support/workload.js';
 import type { DuckDbStore } from '../store/index.js';
-import type { CommitResult, TaskDetail, TaskSummary, ToolSummary } from '../store/index.js';
+import type { TaskDetail, TaskSummary, ToolSummary } from '../api/views.js';
+import type { CommitResult } from '../store/index.js';
 import { openTempStore } from '../store/test-support/temp-store.js';
 
 let store: DuckDbStore;

@@ -12,10 +12,12 @@ import {
   ATTR_MCPSCOPE_FEEDBACK_NOTE,
   ATTR_MCPSCOPE_FEEDBACK_VERDICT,
   ATTR_MCPSCOPE_TASK_ID,
+  MCP_METHOD_TOOLS_CALL,
   TOKEN_USAGE_INPUT_ALIASES,
   TOKEN_USAGE_OUTPUT_ALIASES,
 } from '@mcpscope/instrumentation/conventions';
 import type { AttributeValue, Attributes, SpanKind, SpanRecord } from '../model/span.js';
+import { FEEDBACK_VERDICTS, type FeedbackVerdict } from './task-outcome.js';
 
 /** The few things rollups need from a span, extracted once at ingest and stored as columns. */
 export interface SpanFacts {
@@ -42,9 +44,8 @@ export interface SpanFacts {
   feedbackNote: string | null;
 }
 
-export const TOOLS_CALL_METHOD = 'tools/call';
-export const FEEDBACK_VERDICTS = ['correct', 'incorrect'] as const;
-export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
+/** A tool call's method, as the conventions name it. */
+export const TOOLS_CALL_METHOD = MCP_METHOD_TOOLS_CALL;
 
 const text = (value: AttributeValue | undefined): string | null => {
   if (value === undefined || value === null) return null;
@@ -210,9 +211,5 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     feedbackNote: text(attributes[ATTR_MCPSCOPE_FEEDBACK_NOTE]),
   };
 };
-
-/** A span failed when its status is error or it names an error type (tool errors included). */
-export const spanFailed = (facts: Pick<SpanFacts, 'statusError' | 'errorType'>): boolean =>
-  facts.statusError || facts.errorType !== null;
 
 export const spanKey = (traceId: string, spanId: string): string => `${traceId}:${spanId}`;

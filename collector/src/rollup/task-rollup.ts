@@ -1,8 +1,7 @@
-import { spanFailed, spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
-
-export type TaskOutcome = 'success' | 'recovered' | 'failed';
-export const TASK_OUTCOMES: readonly TaskOutcome[] = ['success', 'recovered', 'failed'];
-export type CallOutcome = 'success' | 'error';
+import { attemptGroup, byAttemptOrder, type Attempt } from './attempts.js';
+import { callFailed, FAILED_CALL, spanErrorType, spanFailed, type CallOutcome } from './failed-call.js';
+import { spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
+import { taskOutcome, type RootState, type TaskOutcome } from './task-outcome.js';
 
 /** One tool call: a caller span and its server span count once, the caller's span wins. */
 export interface ToolCallRollup {
@@ -21,9 +20,6 @@ export interface ToolCallRollup {
   retryOf: string | null;
   startNs: bigint;
 }
-
-/** The task's earliest root span (other than a tool call): none, or whether it failed. */
-export type RootState = 'none' | 'ok' | 'failed';
 
 export interface TaskRollup {
   taskId: string;
@@ -44,8 +40,6 @@ export interface TaskRollup {
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
-const byStart = (a: { startNs: bigint; spanId: string }, b: { startNs: bigint; spanId: string }) =>
-  a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : a.spanId.localeCompare(b.spanId);
 
 /** The task a trace belongs to: its explicit task id (smallest when several), else the trace itself. */
 export const taskIdOfTrace = (traceId: string, spans: readonly SpanFacts[]): string => {
@@ -98,8 +92,8 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
       service: span.serviceName,
       method: span.method ?? TOOLS_CALL_METHOD,
       tool: span.tool ?? server?.tool ?? 'unknown',
-      outcome: failed ? 'error' : 'success',
-      errorType: span.errorType ?? (span.statusError ? 'error' : null),
+      outcome: failed ? FAILED_CALL : 'success',
+      errorType: spanErrorType(span),
       durationMs: nsToMs(span.endNs - span.startNs),
       arguments: span.arguments ?? server?.arguments ?? null,
       fingerprint: span.fingerprint ?? server?.fingerprint ?? null,
@@ -107,18 +101,9 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
       startNs: span.startNs,
     });
   }
-  calls.sort(byStart);
+  calls.sort(byAttemptOrder);
   return calls;
 };
-
-/** The last attempt of a (caller, tool, arguments) group: what a later attempt retries. */
-export interface Attempt {
-  spanId: string;
-  outcome: CallOutcome;
-}
-
-export const attemptGroup = (call: Pick<ToolCallRollup, 'service' | 'tool' | 'fingerprint'>): string =>
-  `${call.service}\u0000${call.tool}\u0000${call.fingerprint ?? ''}`;
 
 /**
  * Marks retries in place and returns the last attempt of every (caller, tool, arguments) group and
@@ -133,7 +118,7 @@ const markRetries = (calls: ToolCallRollup[], lastAttempt: Map<string, Attempt> 
     }
     const group = attemptGroup(call);
     const previous = lastAttempt.get(group);
-    if (previous !== undefined && previous.outcome === 'error') call.retryOf = previous.spanId;
+    if (previous !== undefined && previous.outcome === FAILED_CALL) call.retryOf = previous.spanId;
     lastAttempt.set(group, call);
   }
   return [...lastAttempt.values(), ...ungrouped];
@@ -177,13 +162,10 @@ const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; output
 const rootStateOf = (spans: readonly SpanFacts[]): RootState => {
   const roots = spans
     .filter((span) => span.parentSpanId === null && span.method !== TOOLS_CALL_METHOD)
-    .sort(byStart);
+    .sort(byAttemptOrder);
   const root = roots[0];
   return root === undefined ? 'none' : spanFailed(root) ? 'failed' : 'ok';
 };
-
-const outcomeOf = (rootState: RootState, finalAttemptFailed: boolean, failedCalls: number): TaskOutcome =>
-  rootState === 'failed' || finalAttemptFailed ? 'failed' : failedCalls > 0 ? 'recovered' : 'success';
 
 const sortedUnique = (values: Iterable<string>) => [...new Set(values)].sort();
 
@@ -194,14 +176,10 @@ export const rollUpTask = (
 ): { task: TaskRollup; calls: ToolCallRollup[] } => {
   const calls = toolCallsOf(taskId, spans);
   const finalAttempts = markRetries(calls);
-  const failedCalls = calls.filter((call) => call.outcome === 'error').length;
+  const failedCalls = calls.filter(callFailed).length;
   const retries = calls.filter((call) => call.retryOf !== null).length;
   const rootState = rootStateOf(spans);
-  const outcome = outcomeOf(
-    rootState,
-    finalAttempts.some((call) => call.outcome === 'error'),
-    failedCalls,
-  );
+  const outcome = taskOutcome({ rootState, finalAttemptFailed: finalAttempts.some(callFailed), failedCalls });
   let startNs = spans[0]?.startNs ?? 0n;
   let endNs = spans[0]?.endNs ?? 0n;
   for (const span of spans) {
@@ -252,14 +230,14 @@ export const extendTask = (
   const calls = toolCallsOf(before.taskId, spans);
   const lastAttempts = new Map(stored.lastAttempts);
   const finalAttempts = markRetries(calls, lastAttempts);
-  const failedCalls = before.failedCalls + calls.filter((call) => call.outcome === 'error').length;
+  const failedCalls = before.failedCalls + calls.filter(callFailed).length;
   const retries = before.retries + calls.filter((call) => call.retryOf !== null).length;
   const rootState = before.rootState === 'none' ? rootStateOf(spans) : before.rootState;
-  const outcome = outcomeOf(
+  const outcome = taskOutcome({
     rootState,
-    stored.ungroupedFailed || finalAttempts.some((call) => call.outcome === 'error'),
+    finalAttemptFailed: stored.ungroupedFailed || finalAttempts.some(callFailed),
     failedCalls,
-  );
+  });
   let endNs = before.endNs;
   for (const span of spans) if (span.endNs > endNs) endNs = span.endNs;
   const added = tokenTotals(spans);

@@ -1,4 +1,4 @@
-import type { SpanStore } from './types.js';
+import type { SpanStore } from './ports.js';
 
 export interface StoreMaintenanceOptions {
   store: SpanStore;

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { startCollectorProcess } from '../support/collector-process.js';
 import { eventually, freePort, type RunningProcess } from '../support/processes.js';
 
-export type { TaskSummary as ApiTask } from '../../../collector/src/store/types.js';
+export type { TaskSummary as ApiTask } from '@mcpscope/collector';
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 export const DEMO_AGENT = repoFile('examples/src/demo-agent.mjs');
