@@ -57,8 +57,9 @@ export const recordResult = (
     if (method === 'tools/call') onTaskCreated(task.taskId);
     if (method === 'tools/call' && value.content === undefined) return;
   }
-  if (method !== 'tools/call') return;
-  recordToolResult(span, value);
+  // A task's result is its tool's result: a tool error there is the call's (`tasks/result`).
+  if (method !== 'tools/call' && method !== 'tasks/result') return;
+  if (method === 'tools/call') recordToolResult(span, value);
   if (value.isError === true) {
     // The result text is the tool's business and may hold anything: it never becomes the status.
     span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_TOOL_ERROR);

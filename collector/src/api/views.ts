@@ -39,6 +39,10 @@ export interface ToolCallView extends Pick<
 > {
   /** The redacted arguments as JSON, or their text when they are not JSON. */
   arguments: unknown;
+  /** `input_required` rounds the caller answered before the call completed (protocol 2026-07-28). */
+  inputRequired?: { rounds: number; waitMs: number };
+  /** The task (tasks extension) the call became: its last status seen, and time spent waiting for input. */
+  mcpTask?: { taskId: string; status: string | null; inputRequiredMs: number };
 }
 
 export interface TaskDetail {

@@ -1,5 +1,7 @@
 export { spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
 export type { SpanFacts } from './span-facts.js';
+export { callDetailFromText, callDetailText, isMcpTaskMethod, taskErrorType } from './call-rounds.js';
+export type { CallDetail } from './call-rounds.js';
 export { extendTask, isTask, rollUpTask, taskIdOfTrace } from './task-rollup.js';
 export type { StoredTask, TaskRollup, ToolCallRollup } from './task-rollup.js';
 export { FEEDBACK_VERDICTS, ROOT_STATES, TASK_OUTCOMES, taskOutcome } from './task-outcome.js';

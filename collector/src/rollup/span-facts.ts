@@ -17,6 +17,7 @@ import {
   TOKEN_USAGE_OUTPUT_ALIASES,
 } from '@mcpscope/instrumentation/conventions';
 import type { AttributeValue, Attributes, SpanKind, SpanRecord } from '../model/span.js';
+import { callDetailOf, type CallDetail } from './call-rounds.js';
 import { FEEDBACK_VERDICTS, type FeedbackVerdict } from './task-outcome.js';
 
 /** The few things rollups need from a span, extracted once at ingest and stored as columns. */
@@ -42,6 +43,8 @@ export interface SpanFacts {
   authSide: string | null;
   feedbackVerdict: string | null;
   feedbackNote: string | null;
+  /** `input_required` rounds and MCP tasks (protocol 2026-07-28), when the span says anything of them. */
+  callDetail: CallDetail | null;
 }
 
 /** A tool call's method, as the conventions name it. */
@@ -187,6 +190,7 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
   const attributes = span.attributes;
   const { method, tool, args } = callShape(span);
   const fingerprint = text(attributes[ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT]);
+  const errorType = text(attributes[ATTR_ERROR_TYPE]);
   return {
     traceId: span.traceId,
     spanId: span.spanId,
@@ -200,7 +204,7 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     tool,
     taskId: text(attributes[ATTR_MCPSCOPE_TASK_ID]),
     fingerprint: fingerprint ?? (args === null ? null : storedArgumentsFingerprint(args)),
-    errorType: text(attributes[ATTR_ERROR_TYPE]),
+    errorType,
     arguments: args,
     inputTokens: tokenCount(attributes, TOKEN_USAGE_INPUT_ALIASES),
     outputTokens: tokenCount(attributes, TOKEN_USAGE_OUTPUT_ALIASES),
@@ -209,6 +213,7 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     authSide: text(attributes[ATTR_MCPSCOPE_AUTH_SIDE]),
     feedbackVerdict: verdict(attributes[ATTR_MCPSCOPE_FEEDBACK_VERDICT]),
     feedbackNote: text(attributes[ATTR_MCPSCOPE_FEEDBACK_NOTE]),
+    callDetail: callDetailOf(attributes, method, errorType),
   };
 };
 

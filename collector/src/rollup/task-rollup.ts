@@ -1,6 +1,7 @@
 import { attemptGroup, byAttemptOrder, type Attempt } from './attempts.js';
 import { callFailed, FAILED_CALL, spanErrorType, spanFailed, type CallOutcome } from './failed-call.js';
 import { spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
+import { isMcpTaskMethod, taskCourse, type CallDetail, type TaskPoll } from './call-rounds.js';
 import { taskOutcome, type RootState, type TaskOutcome } from './task-outcome.js';
 
 /** One tool call: a caller span and its server span count once, the caller's span wins. */
@@ -19,6 +20,8 @@ export interface ToolCallRollup {
   fingerprint: string | null;
   retryOf: string | null;
   startNs: bigint;
+  /** Its `input_required` rounds, or the task it became and how that went; null for a plain call. */
+  detail: CallDetail | null;
 }
 
 export interface TaskRollup {
@@ -63,8 +66,29 @@ const isPlumbing = (span: SpanFacts): boolean =>
 export const isTask = (spans: readonly SpanFacts[]): boolean =>
   spans.some((span) => span.taskId !== null || !isPlumbing(span));
 
+/** The requests that polled or steered each MCP task (tasks extension), by task id. */
+const taskPollsOf = (spans: readonly SpanFacts[]): Map<string, TaskPoll[]> => {
+  const polls = new Map<string, TaskPoll[]>();
+  for (const span of spans) {
+    const taskId = span.callDetail?.mcpTaskId;
+    if (taskId === undefined || !isMcpTaskMethod(span.method)) continue;
+    const poll = { detail: span.callDetail, method: span.method, startNs: span.startNs, endNs: span.endNs };
+    const known = polls.get(taskId);
+    if (known) known.push(poll);
+    else polls.set(taskId, [poll]);
+  }
+  return polls;
+};
+
+/**
+ * A request whose answer asked for input (`input_required`) is a round of a call, not a call: the
+ * request that completes it, or the caller's span over all rounds, is the call.
+ */
+const isCallSpan = (span: SpanFacts): boolean =>
+  span.method === TOOLS_CALL_METHOD && span.callDetail?.asked !== true;
+
 const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollup[] => {
-  const callSpans = spans.filter((span) => span.method === TOOLS_CALL_METHOD);
+  const callSpans = spans.filter(isCallSpan);
   const callerKeys = new Set(
     callSpans.filter((span) => span.kind === 'client').map((span) => spanKey(span.traceId, span.spanId)),
   );
@@ -75,6 +99,7 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
     const key = spanKey(span.traceId, span.parentSpanId);
     if (!serverByParent.has(key)) serverByParent.set(key, span);
   }
+  const taskPolls = taskPollsOf(spans);
   const calls: ToolCallRollup[] = [];
   for (const span of callSpans) {
     const pairedWithCaller =
@@ -84,25 +109,58 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
     if (pairedWithCaller) continue;
     const server =
       span.kind === 'client' ? serverByParent.get(spanKey(span.traceId, span.spanId)) : undefined;
-    const failed = spanFailed(span);
-    calls.push({
+    const call: ToolCallRollup = {
       taskId,
       traceId: span.traceId,
       spanId: span.spanId,
       service: span.serviceName,
       method: span.method ?? TOOLS_CALL_METHOD,
       tool: span.tool ?? server?.tool ?? 'unknown',
-      outcome: failed ? FAILED_CALL : 'success',
+      outcome: spanFailed(span) ? FAILED_CALL : 'success',
       errorType: spanErrorType(span),
       durationMs: nsToMs(span.endNs - span.startNs),
       arguments: span.arguments ?? server?.arguments ?? null,
       fingerprint: span.fingerprint ?? server?.fingerprint ?? null,
       retryOf: null,
       startNs: span.startNs,
-    });
+      detail: null,
+    };
+    followRoundsAndTask(call, span, span.callDetail ?? server?.callDetail ?? null, taskPolls);
+    calls.push(call);
   }
   calls.sort(byAttemptOrder);
   return calls;
+};
+
+/**
+ * A call's rounds, and a call that became a task: one logical call from its creation to the task's
+ * last status seen, failed when the task failed or was cancelled or its result was a tool error.
+ */
+const followRoundsAndTask = (
+  call: ToolCallRollup,
+  span: SpanFacts,
+  detail: CallDetail | null,
+  taskPolls: ReadonlyMap<string, TaskPoll[]>,
+): void => {
+  if (detail === null) return;
+  const followed: CallDetail = {};
+  if (detail.inputRounds !== undefined) {
+    followed.inputRounds = detail.inputRounds;
+    followed.inputWaitMs = detail.inputWaitMs ?? 0;
+  }
+  if (detail.mcpTaskId !== undefined) {
+    const course = taskCourse(detail, span.endNs, taskPolls.get(detail.mcpTaskId) ?? []);
+    followed.mcpTaskId = detail.mcpTaskId;
+    if (course.status !== undefined) followed.mcpTaskStatus = course.status;
+    if (course.inputRequiredMs > 0)
+      followed.inputWaitMs = (followed.inputWaitMs ?? 0) + course.inputRequiredMs;
+    call.durationMs = nsToMs(course.lastSeenNs - span.startNs);
+    if (course.errorType !== null && call.outcome !== FAILED_CALL) {
+      call.outcome = FAILED_CALL;
+      call.errorType = course.errorType;
+    }
+  }
+  call.detail = Object.keys(followed).length === 0 ? null : followed;
 };
 
 /**

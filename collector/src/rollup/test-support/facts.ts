@@ -23,5 +23,6 @@ export const facts = (overrides: Partial<SpanFacts>): SpanFacts => ({
   authSide: null,
   feedbackVerdict: null,
   feedbackNote: null,
+  callDetail: null,
   ...overrides,
 });

@@ -8,7 +8,7 @@ import type {
   ToolCountDelta,
   ToolLatencyDelta,
 } from '../../rollup/index.js';
-import { toolStatDeltas } from '../../rollup/index.js';
+import { callDetailText, toolStatDeltas } from '../../rollup/index.js';
 import type { TraceRow } from './stored-spans.js';
 import { VARCHAR_LIST } from './values.js';
 
@@ -78,6 +78,7 @@ export const appendSpans = async (
     appendText(appender, spanFacts.feedbackVerdict);
     appendText(appender, spanFacts.feedbackNote);
     appender.appendBigInt(ingestedMs);
+    appendText(appender, callDetailText(spanFacts.callDetail));
     appender.endRow();
   }
   appender.closeSync();
@@ -202,6 +203,7 @@ const CALL_COLUMNS: Column<ToolCallRollup>[] = [
   nullableText((call) => call.fingerprint),
   nullableText((call) => call.retryOf),
   bigint((call) => call.startNs),
+  nullableText((call) => callDetailText(call.detail)),
 ];
 
 export const appendCalls = (connection: DuckDBConnection, calls: readonly ToolCallRollup[]) =>

@@ -109,6 +109,15 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE tasks ADD COLUMN root_state VARCHAR',
     ],
   },
+  {
+    version: 6,
+    description: 'input_required rounds and MCP tasks (protocol 2026-07-28) on spans and calls',
+    statements: [
+      // JSON of what a span says of rounds and tasks; NULL for spans that say nothing (most).
+      'ALTER TABLE spans ADD COLUMN call_detail VARCHAR',
+      'ALTER TABLE calls ADD COLUMN detail VARCHAR',
+    ],
+  },
 ];
 
 /** Applies the migrations the file has not seen yet, each in its own transaction. */

@@ -1,4 +1,5 @@
 import {
+  callDetailFromText,
   callOutcomeOf,
   ROOT_STATES,
   type TaskOutcome,
@@ -40,4 +41,5 @@ export const callFromRow = (row: Row): ToolCallRollup => ({
   fingerprint: nullableStr(row.fingerprint),
   retryOf: nullableStr(row.retry_of),
   startNs: big(row.start_ns),
+  detail: callDetailFromText(nullableStr(row.detail)),
 });

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { spanKey, tokenCountOf, type SpanFacts } from '../../rollup/index.js';
+import { callDetailFromText, spanKey, tokenCountOf, type SpanFacts } from '../../rollup/index.js';
 import { IdFilter } from './id-filter.js';
 import { big, idsParameter, nullableStr, str, type Row } from './values.js';
 
@@ -49,7 +49,7 @@ export const groupByTrace = (facts: Iterable<SpanFacts>): Map<string, SpanFacts[
 const FACT_COLUMNS =
   'trace_id, span_id, parent_span_id, kind, start_ns, end_ns, service_name, status_code, task_id, method, tool, ' +
   'fingerprint, error_type, arguments, input_tokens, output_tokens, auth_outcome, auth_reason, auth_side, ' +
-  'feedback_verdict, feedback_note';
+  'feedback_verdict, feedback_note, call_detail';
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -73,6 +73,7 @@ const factsFromRow = (row: Row): SpanFacts => ({
   authSide: nullableStr(row.auth_side),
   feedbackVerdict: nullableStr(row.feedback_verdict),
   feedbackNote: nullableStr(row.feedback_note),
+  callDetail: callDetailFromText(nullableStr(row.call_detail)),
 });
 
 const boundsOf = (traces: readonly TraceRow[]): { low: bigint; high: bigint } => {

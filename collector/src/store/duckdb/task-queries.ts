@@ -1,6 +1,6 @@
 import { VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import type { TaskDetail, TaskPage, TaskQuery, TaskSummary, ToolCallView } from '../../api/views.js';
-import { msToNs, type FeedbackVerdict } from '../../rollup/index.js';
+import { msToNs, type CallDetail, type FeedbackVerdict } from '../../rollup/index.js';
 import { callFromRow, taskRollupFromRow } from './rollup-rows.js';
 import { big, nullableStr, str, type Row } from './values.js';
 
@@ -11,6 +11,22 @@ const parseArguments = (text: string | null): unknown => {
   } catch {
     return text;
   }
+};
+
+/** A call's rounds and task, as the API shows them (absent for a plain call). */
+const roundsAndTaskView = (detail: CallDetail | null): Pick<ToolCallView, 'inputRequired' | 'mcpTask'> => {
+  if (detail === null) return {};
+  const rounds = detail.inputRounds ?? 0;
+  return {
+    ...(rounds > 0 && { inputRequired: { rounds, waitMs: detail.inputWaitMs ?? 0 } }),
+    ...(detail.mcpTaskId !== undefined && {
+      mcpTask: {
+        taskId: detail.mcpTaskId,
+        status: detail.mcpTaskStatus ?? null,
+        inputRequiredMs: rounds > 0 ? 0 : (detail.inputWaitMs ?? 0),
+      },
+    }),
+  };
 };
 
 const isoFromNs = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
@@ -142,6 +158,7 @@ export const getTask = async (connection: DuckDBConnection, taskId: string): Pro
       durationMs: call.durationMs,
       arguments: parseArguments(call.arguments),
       retryOf: call.retryOf,
+      ...roundsAndTaskView(call.detail),
     })),
   };
 };
