@@ -64,7 +64,7 @@ export const VARIANT_SETUPS: Record<VariantId, string> = {
   openinference:
     '`new MCPInstrumentation().manuallyInstrument(...)` on the transport class in use (here `InMemoryTransport`; the docs pass the stdio/HTTP transport modules); NodeTracerProvider + BatchSpanProcessor(dropping exporter). By design it creates no spans: it only propagates context',
   'v2-uninstrumented':
-    'MCP SDK v2 (`@modelcontextprotocol/server` McpServer with zod 4 schemas, `@modelcontextprotocol/client` Client, the same tools and arguments), no tracer provider, no instrumentation; compared with v1 uninstrumented, it shows what the SDK line itself costs',
+    'MCP SDK v2 (`@modelcontextprotocol/server` McpServer with zod 4 schemas, `@modelcontextprotocol/client` Client in its default era, the 2025 `initialize` handshake; the same tools and arguments), no tracer provider, no instrumentation; compared with v1 uninstrumented, it shows what the SDK line itself costs',
   'v2-mcpscope-both':
     "MCP SDK v2 as above, `instrumentMcp` on server and client, `captureArguments: 'redacted'`; NodeTracerProvider with TaskIdSpanProcessor + BatchSpanProcessor(dropping exporter); compared with SDK v2 uninstrumented",
 };
