@@ -4,6 +4,7 @@
  */
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { SdkModules, McpServer, Client } from './call-fixture.js';
+import type { ClientV2, McpServerV2 } from './call-fixture-v2.js';
 
 export const VARIANT_IDS = [
   'uninstrumented',
@@ -12,8 +13,32 @@ export const VARIANT_IDS = [
   'sentry',
   'traceloop',
   'openinference',
+  'v2-uninstrumented',
+  'v2-mcpscope-both',
 ] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
+/** The variants that run on MCP SDK v2 (`call-fixture-v2.ts`); the others run on v1. */
+export type V2VariantId = Extract<VariantId, `v2-${string}`>;
+export type V1VariantId = Exclude<VariantId, V2VariantId>;
+export const isV2Variant = (id: VariantId): id is V2VariantId => id.startsWith('v2-');
+
+/** Variants that add nothing to the SDK: no spans to count, no credential to leak. */
+export const BARE_VARIANTS: ReadonlySet<VariantId> = new Set(['uninstrumented', 'v2-uninstrumented']);
+
+/**
+ * The run of the same round each variant's added µs and ratio are taken against: the v1 baseline for
+ * v1 and for SDK v2 bare (the SDK's own cost difference), SDK v2 bare for mcpscope on v2.
+ */
+export const VARIANT_BASELINES: Record<VariantId, VariantId> = {
+  uninstrumented: 'uninstrumented',
+  'mcpscope-server': 'uninstrumented',
+  'mcpscope-both': 'uninstrumented',
+  sentry: 'uninstrumented',
+  traceloop: 'uninstrumented',
+  openinference: 'uninstrumented',
+  'v2-uninstrumented': 'uninstrumented',
+  'v2-mcpscope-both': 'v2-uninstrumented',
+};
 
 export const VARIANT_LABELS: Record<VariantId, string> = {
   uninstrumented: 'uninstrumented (baseline)',
@@ -22,6 +47,8 @@ export const VARIANT_LABELS: Record<VariantId, string> = {
   sentry: 'Sentry `wrapMcpServerWithSentry`',
   traceloop: 'Traceloop `@traceloop/instrumentation-mcp`',
   openinference: 'OpenInference `@arizeai/openinference-instrumentation-mcp`',
+  'v2-uninstrumented': 'SDK v2, uninstrumented (against v1 uninstrumented)',
+  'v2-mcpscope-both': 'SDK v2, mcpscope, both sides (against SDK v2 uninstrumented)',
 };
 
 export const VARIANT_SETUPS: Record<VariantId, string> = {
@@ -36,6 +63,10 @@ export const VARIANT_SETUPS: Record<VariantId, string> = {
     '`registerInstrumentations({ instrumentations: [new McpInstrumentation()] })` + `manuallyInstrument({ Client, Server })` (its documented path for ESM); NodeTracerProvider + BatchSpanProcessor(dropping exporter); `traceContent` default (on)',
   openinference:
     '`new MCPInstrumentation().manuallyInstrument(...)` on the transport class in use (here `InMemoryTransport`; the docs pass the stdio/HTTP transport modules); NodeTracerProvider + BatchSpanProcessor(dropping exporter). By design it creates no spans: it only propagates context',
+  'v2-uninstrumented':
+    'MCP SDK v2 (`@modelcontextprotocol/server` McpServer with zod 4 schemas, `@modelcontextprotocol/client` Client in its default era, the 2025 `initialize` handshake; the same tools and arguments), no tracer provider, no instrumentation; compared with v1 uninstrumented, it shows what the SDK line itself costs',
+  'v2-mcpscope-both':
+    "MCP SDK v2 as above, `instrumentMcp` on server and client, `captureArguments: 'redacted'`; NodeTracerProvider with TaskIdSpanProcessor + BatchSpanProcessor(dropping exporter); compared with SDK v2 uninstrumented",
 };
 
 /** A span as the attribute count sees it. */
@@ -57,6 +88,13 @@ export interface InstalledVariant {
   /** Instruments the client after it was created, before calls are made. */
   prepareClient(sdk: SdkModules, client: Client): void;
   /** Exports (drops) everything still buffered. */
+  flush(): Promise<void>;
+}
+
+/** The same, on SDK v2 objects. */
+export interface InstalledV2Variant {
+  prepareServer(server: McpServerV2): McpServerV2;
+  prepareClient(client: ClientV2): void;
   flush(): Promise<void>;
 }
 
@@ -102,16 +140,25 @@ const registerDroppingProvider = async (options: VariantOptions, withTaskIds: bo
   return provider;
 };
 
-const installMcpscope = async (options: VariantOptions, bothSides: boolean): Promise<InstalledVariant> => {
+/** mcpscope's explicit entry point, for either SDK line, with arguments captured redacted. */
+const startMcpscope = async (options: VariantOptions) => {
   const provider = await registerDroppingProvider(options, true);
   const { instrumentMcp } = await import('@mcpscope/instrumentation');
   const config = { captureArguments: 'redacted' as const };
   return {
-    prepareServer: (_sdk, server) => instrumentMcp(server, config),
-    prepareClient: (_sdk, client) => {
-      if (bothSides) instrumentMcp(client, config);
-    },
+    instrument: <T extends object>(serverOrClient: T): T => instrumentMcp(serverOrClient, config),
     flush: () => provider.forceFlush(),
+  };
+};
+
+const installMcpscope = async (options: VariantOptions, bothSides: boolean): Promise<InstalledVariant> => {
+  const mcpscope = await startMcpscope(options);
+  return {
+    prepareServer: (_sdk, server) => mcpscope.instrument(server),
+    prepareClient: (_sdk, client) => {
+      if (bothSides) mcpscope.instrument(client);
+    },
+    flush: mcpscope.flush,
   };
 };
 
@@ -182,7 +229,7 @@ const installOpenInference = async (options: VariantOptions): Promise<InstalledV
   };
 };
 
-export const installVariant = (id: VariantId, options: VariantOptions = {}): Promise<InstalledVariant> => {
+export const installVariant = (id: V1VariantId, options: VariantOptions = {}): Promise<InstalledVariant> => {
   switch (id) {
     case 'uninstrumented':
       return Promise.resolve(passThrough);
@@ -197,4 +244,20 @@ export const installVariant = (id: VariantId, options: VariantOptions = {}): Pro
     case 'openinference':
       return installOpenInference(options);
   }
+};
+
+export const installV2Variant = async (
+  id: V2VariantId,
+  options: VariantOptions = {},
+): Promise<InstalledV2Variant> => {
+  if (id === 'v2-uninstrumented')
+    return { prepareServer: (server) => server, prepareClient: () => {}, flush: () => Promise.resolve() };
+  const mcpscope = await startMcpscope(options);
+  return {
+    prepareServer: (server) => mcpscope.instrument(server),
+    prepareClient: (client) => {
+      mcpscope.instrument(client);
+    },
+    flush: mcpscope.flush,
+  };
 };

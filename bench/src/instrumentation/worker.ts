@@ -5,8 +5,18 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
-import { callOnce, connect, createServer, loadSdk, type ArgumentsKind, type Client } from './call-fixture.js';
-import { installVariant, VARIANT_IDS, type ObservedSpan, type VariantId } from './variants.js';
+import { callOnce, connect, createServer, loadSdk, type ArgumentsKind } from './call-fixture.js';
+import {
+  installV2Variant,
+  installVariant,
+  isV2Variant,
+  VARIANT_IDS,
+  type ObservedSpan,
+  type V1VariantId,
+  type V2VariantId,
+  type VariantId,
+  type VariantOptions,
+} from './variants.js';
 import { spreadOf } from '../support/stats.js';
 import { RESULT_PREFIX, type WorkerMode, type WorkerRequest, type WorkerResult } from './worker-protocol.js';
 
@@ -33,8 +43,36 @@ const collectGarbage = (): void => {
   for (let i = 0; i < 3; i += 1) gc();
 };
 
-const callMany = async (client: Client, kind: ArgumentsKind, count: number): Promise<void> => {
-  for (let i = 0; i < count; i += 1) await callOnce(client, kind);
+/** A variant installed and a client connected to its server, whichever SDK line it runs on. */
+interface ConnectedVariant {
+  call(kind: ArgumentsKind): Promise<unknown>;
+  /** Exports (drops) everything still buffered. */
+  flush(): Promise<void>;
+}
+
+const connectV1 = async (
+  variant: V1VariantId,
+  options: VariantOptions,
+  clientSdkRoot: string,
+): Promise<ConnectedVariant> => {
+  const installed = await installVariant(variant, options);
+  const sdk = await loadSdk(clientSdkRoot);
+  const server = installed.prepareServer(sdk, createServer(sdk));
+  const client = await connect(sdk, server, (created) => installed.prepareClient(sdk, created));
+  return { call: (kind) => callOnce(client, kind), flush: () => installed.flush() };
+};
+
+const connectV2 = async (variant: V2VariantId, options: VariantOptions): Promise<ConnectedVariant> => {
+  const installed = await installV2Variant(variant, options);
+  // Loaded here, not at the top: the v1 variants' processes never load SDK v2.
+  const fixture = await import('./call-fixture-v2.js');
+  const server = installed.prepareServer(fixture.createServerV2());
+  const client = await fixture.connectV2(server, (created) => installed.prepareClient(created));
+  return { call: (kind) => fixture.callOnceV2(client, kind), flush: () => installed.flush() };
+};
+
+const callMany = async (connected: ConnectedVariant, kind: ArgumentsKind, count: number): Promise<void> => {
+  for (let i = 0; i < count; i += 1) await connected.call(kind);
 };
 
 /** A tools/call span, whatever the instrumentation names it. */
@@ -45,36 +83,34 @@ const isToolCallSpan = (span: ObservedSpan): boolean =>
 
 const run = async (variant: VariantId, mode: WorkerMode, request: WorkerRequest): Promise<WorkerResult> => {
   const observed: ObservedSpan[] = [];
-  const installed = await installVariant(
-    variant,
-    mode === 'attributes' ? { observeSpans: (span) => observed.push(span) } : {},
-  );
-  const sdk = await loadSdk(request.clientSdkRoot);
-  const server = installed.prepareServer(sdk, createServer(sdk));
-  const client = await connect(sdk, server, (created) => installed.prepareClient(sdk, created));
+  const options: VariantOptions =
+    mode === 'attributes' ? { observeSpans: (span) => observed.push(span) } : {};
+  const connected = isV2Variant(variant)
+    ? await connectV2(variant, options)
+    : await connectV1(variant, options, request.clientSdkRoot);
 
   if (mode === 'attributes') {
-    await callOnce(client, 'small');
-    await callOnce(client, 'nested');
-    await installed.flush();
+    await connected.call('small');
+    await connected.call('nested');
+    await connected.flush();
     return { mode, toolCallSpans: observed.filter(isToolCallSpan) };
   }
 
-  await callMany(client, 'small', request.warmupCalls);
-  await callMany(client, 'nested', request.warmupCalls);
+  await callMany(connected, 'small', request.warmupCalls);
+  await callMany(connected, 'nested', request.warmupCalls);
 
   if (mode === 'heap') {
-    await installed.flush();
+    await connected.flush();
     collectGarbage();
     const heapBeforeBytes = process.memoryUsage().heapUsed;
     // A loaded machine may not fit every call in the budget: stop there and say how many were made.
     const stopAt = performance.now() + (request.budgetSeconds ?? Number.POSITIVE_INFINITY) * 1000;
     let calls = 0;
     while (calls < request.calls && (calls % 1000 !== 0 || performance.now() < stopAt)) {
-      await callOnce(client, calls % 2 === 0 ? 'small' : 'nested');
+      await connected.call(calls % 2 === 0 ? 'small' : 'nested');
       calls += 1;
     }
-    await installed.flush();
+    await connected.flush();
     collectGarbage();
     return { mode, calls, heapBeforeBytes, heapAfterBytes: process.memoryUsage().heapUsed };
   }
@@ -86,7 +122,7 @@ const run = async (variant: VariantId, mode: WorkerMode, request: WorkerRequest)
   for (let batch = 0; batch < request.batches; batch += 1) {
     for (const kind of ['small', 'nested'] as const) {
       const started = performance.now();
-      await callMany(client, kind, batchCalls);
+      await callMany(connected, kind, batchCalls);
       batchMicros[kind].push(((performance.now() - started) * 1000) / batchCalls);
     }
   }

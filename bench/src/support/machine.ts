@@ -73,6 +73,8 @@ export const describeMachine = (): MachineDescription => {
         '@mcpscope/instrumentation',
         '@mcpscope/collector',
         '@modelcontextprotocol/sdk',
+        '@modelcontextprotocol/server',
+        '@modelcontextprotocol/client',
         '@opentelemetry/api',
         '@opentelemetry/sdk-trace-node',
         '@opentelemetry/exporter-trace-otlp-grpc',
