@@ -180,7 +180,7 @@ describe('DuckDB store with a trace whose rollup always fails', () => {
       task_id VARCHAR NOT NULL, trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, service VARCHAR NOT NULL,
       method VARCHAR NOT NULL, tool VARCHAR NOT NULL CHECK (tool <> 'poison-pill'), outcome VARCHAR NOT NULL,
       error_type VARCHAR, duration_ms DOUBLE NOT NULL, arguments VARCHAR, fingerprint VARCHAR, retry_of VARCHAR,
-      start_ns BIGINT NOT NULL)`);
+      start_ns BIGINT NOT NULL, detail VARCHAR)`);
     connection.closeSync();
     raw.closeSync();
 
