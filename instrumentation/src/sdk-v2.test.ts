@@ -101,11 +101,18 @@ const infraServer = () => {
   return server;
 };
 
+/** The `Mcp-Method` and `Mcp-Name` headers of every HTTP request the v2 client sent (2026-07-28). */
+const sentHeaders: Array<{ method: string | null; name: string | null }> = [];
+
 /** A v2 client over Streamable HTTP served in-process by `createMcpHandler` (both eras from one entry). */
 const modernClient = async (mode: 'auto' | 'legacy') => {
   const handler = createMcpHandler(infraServer);
   const transport = new StreamableHTTPClientTransport(new URL('http://infra.internal:8080/mcp'), {
-    fetch: (url, init) => handler.fetch(new Request(url, init)),
+    fetch: (url, init) => {
+      const request = new Request(url, init);
+      sentHeaders.push({ method: request.headers.get('mcp-method'), name: request.headers.get('mcp-name') });
+      return handler.fetch(request);
+    },
   });
   const client = new ClientV2(
     { name: 'terraform-agent', version: '3.1.0' },
@@ -154,6 +161,11 @@ describe('SDK v2, protocol 2026-07-28 over Streamable HTTP', () => {
     expect(receiver.attributes[ATTR_MCPSCOPE_CLIENT_NAME]).toBe('terraform-agent');
     expect(receiver.attributes[ATTR_MCPSCOPE_CLIENT_VERSION]).toBe('3.1.0');
     expect(exportedText(tracing.spans())).not.toContain(GITHUB_TOKEN);
+    // The HTTP request's `Mcp-Method` and `Mcp-Name` headers agree with the span.
+    expect(sentHeaders).toContainEqual({
+      method: caller.attributes[ATTR_MCP_METHOD_NAME],
+      name: caller.attributes[ATTR_GEN_AI_TOOL_NAME],
+    });
     // The discovery probe replaces initialize.
     expect(spansNamed(tracing.spans(), 'initialize')).toHaveLength(0);
     expect(byKind(spansNamed(tracing.spans(), 'server/discover'), SpanKind.SERVER)).toHaveLength(1);
