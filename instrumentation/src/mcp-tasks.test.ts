@@ -1,17 +1,12 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { z } from 'zod';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MCP_METHOD_NAME,
   ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_MCP_TASK_STATUS,
 } from './conventions.js';
+import { connectTaskServer } from './test-support/task-server.js';
 import { setUpTracing, spansNamed } from './test-support/tracing.js';
 
 let tracing: Awaited<ReturnType<typeof setUpTracing>>;
@@ -21,42 +16,12 @@ beforeAll(async () => {
 afterAll(() => tracing.tearDown());
 
 it('a tool call that becomes a task: its id and status on the call, polling linked to it and never a tool call', async () => {
-  const taskStore = new InMemoryTaskStore();
-  const server = new McpServer(
-    { name: 'infra', version: '1.0.0' },
-    { capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } } } }, taskStore },
-  );
-  server.experimental.tasks.registerToolTask(
-    'long_apply',
-    { inputSchema: { plan: z.string() }, execution: { taskSupport: 'required' } },
-    {
-      createTask: async (_args, extra) => {
-        const task = await extra.taskStore.createTask({ ttl: 60_000 });
-        setTimeout(() => {
-          void extra.taskStore.storeTaskResult(task.taskId, 'completed', {
-            content: [{ type: 'text', text: 'applied' }],
-          });
-        }, 50);
-        return { task };
-      },
-      getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
-      // The store keeps what `storeTaskResult` was given: the tool's result.
-      getTaskResult: async (_args, extra) =>
-        (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
-    },
-  );
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  const client = new Client({ name: 'agent', version: '1.0.0' });
-  await client.connect(clientTransport);
-  await client.listTools();
-  const statuses: string[] = [];
-  for await (const message of client.experimental.tasks.callToolStream({
-    name: 'long_apply',
-    arguments: { plan: 'p-1' },
-  })) {
-    if (message.type === 'taskCreated' || message.type === 'taskStatus') statuses.push(message.task.status);
-  }
+  const { callAsTask } = await connectTaskServer({
+    afterMs: 50,
+    status: 'completed',
+    result: { content: [{ type: 'text', text: 'applied' }] },
+  });
+  const statuses = await callAsTask();
   expect(statuses.at(-1)).toBe('completed');
 
   const spans = tracing.spans();

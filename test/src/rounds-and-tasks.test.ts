@@ -8,15 +8,10 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client as ClientV2, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { acceptedContent, createMcpHandler, inputRequired, McpServer } from '@modelcontextprotocol/server';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer as McpServerV1 } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import * as z4 from 'zod4';
 import { McpInstrumentation, TaskIdSpanProcessor, withTask } from '@mcpscope/instrumentation';
+import { connectTaskServer, type TaskEnding } from '../../instrumentation/src/test-support/task-server.js';
 import { startCollectorProcess, type CollectorProcess } from './support/collector-process.js';
 import { eventually, freePort } from './support/processes.js';
 
@@ -151,51 +146,16 @@ describe('input_required rounds (SDK v2, protocol 2026-07-28)', () => {
 });
 
 describe('a tool call that became a task (SDK 1.x experimental tasks)', () => {
-  const taskServer = (finish: (store: InMemoryTaskStore, taskId: string) => void) => {
-    const taskStore = new InMemoryTaskStore();
-    const server = new McpServerV1(
-      { name: 'infra', version: '1.0.0' },
-      { capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } } } }, taskStore },
-    );
-    server.experimental.tasks.registerToolTask(
-      'long_apply',
-      { inputSchema: { plan: z.string() }, execution: { taskSupport: 'required' } },
-      {
-        createTask: async (_args, extra) => {
-          const task = await extra.taskStore.createTask({ ttl: 60_000 });
-          setTimeout(() => finish(taskStore, task.taskId), 300);
-          return { task };
-        },
-        getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
-        getTaskResult: async (_args, extra) =>
-          (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
-      },
-    );
-    return server;
-  };
-
-  const runTask = async (taskId: string, finish: (store: InMemoryTaskStore, id: string) => void) => {
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    await taskServer(finish).connect(serverTransport);
-    const client = new Client({ name: 'agent', version: '1.0.0' });
-    await client.connect(clientTransport);
-    await client.listTools();
-    const statuses: string[] = [];
-    await withTask(taskId, async () => {
-      for await (const message of client.experimental.tasks.callToolStream({
-        name: 'long_apply',
-        arguments: { plan: 'p-9' },
-      })) {
-        if (message.type === 'taskCreated' || message.type === 'taskStatus')
-          statuses.push(message.task.status);
-      }
-    });
-    return statuses;
+  const runTask = async (taskId: string, ending: TaskEnding) => {
+    const { callAsTask } = await connectTaskServer(ending);
+    return withTask(taskId, callAsTask);
   };
 
   it('lasts from creation to completion, and polling is not a call', async () => {
-    const statuses = await runTask('task-mcp-completed', (store, id) => {
-      void store.storeTaskResult(id, 'completed', { content: [{ type: 'text', text: 'applied' }] });
+    const statuses = await runTask('task-mcp-completed', {
+      afterMs: 300,
+      status: 'completed',
+      result: { content: [{ type: 'text', text: 'applied' }] },
     });
     expect(statuses.at(-1)).toBe('completed');
     const view = await taskView('task-mcp-completed', 1);
@@ -209,11 +169,10 @@ describe('a tool call that became a task (SDK 1.x experimental tasks)', () => {
   });
 
   it('fails when the task fails', async () => {
-    const statuses = await runTask('task-mcp-failed', (store, id) => {
-      void store.storeTaskResult(id, 'failed', {
-        content: [{ type: 'text', text: 'lock held' }],
-        isError: true,
-      });
+    const statuses = await runTask('task-mcp-failed', {
+      afterMs: 300,
+      status: 'failed',
+      result: { content: [{ type: 'text', text: 'lock held' }], isError: true },
     });
     expect(statuses.at(-1)).toBe('failed');
     const view = await taskView('task-mcp-failed', 1);
