@@ -269,6 +269,14 @@ export const SETTINGS = {
     schema: httpUrl,
     default: undefined,
   }),
+  grafanaUrl: setting<string | undefined>({
+    flag: '--grafana-url',
+    env: 'MCPSCOPE_GRAFANA_URL',
+    expected: 'an http(s) URL',
+    description: "Grafana that shows mcpscope's dashboards; the web view links to them",
+    schema: httpUrl,
+    default: undefined,
+  }),
   redactionRules: setting({
     flag: '--redaction-rules',
     env: 'MCPSCOPE_REDACTION_RULES',
