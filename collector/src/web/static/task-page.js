@@ -86,14 +86,10 @@ function Calls({ calls, taskDurationMs }) {
                   ${formatMs(call.durationMs)}
                 </td>
                 <td>
-                  ${
-                    call.retryOf
-                      ? html`<a href=${`#${callAnchor(call.retryOf)}`}
-                          >retry of #${number.get(call.retryOf) ?? '?'}</a
-                        >`
-                      : null
-                  }
-                  ${retried ? html`<a href=${`#${callAnchor(retried)}`}>retried by #${number.get(retried)}</a>` : null}
+                  <div class="retry-links">
+                    ${call.retryOf ? html`<a href=${`#${callAnchor(call.retryOf)}`}>retry of #${number.get(call.retryOf) ?? '?'}</a>` : null}
+                    ${retried ? html`<a href=${`#${callAnchor(retried)}`}>retried by #${number.get(retried)}</a>` : null}
+                  </div>
                 </td>
                 <td>
                   ${
