@@ -14,7 +14,10 @@ import { encodeTraceRequest } from '../../../collector/src/otlp/encode.js';
 import { makeSpan, toolCallSpan } from '../../../collector/src/pipeline/test-support/spans.js';
 import { WORKLOAD_TRUTH, workloadBatches } from '../../../collector/src/pipeline/test-support/workload.js';
 import type { TaskDetail, ToolSummary } from '../../../collector/src/store/types.js';
+import { SERVICE_NAMES, TASKS, taskIdFor } from '../../../examples/src/scenario.mjs';
+import { DEMO_AGENT } from '../e2e/stack.js';
 import { ensureDebianTool } from '../support/debian-tools.js';
+import { startProcess } from '../support/processes.js';
 
 /** Screenshots of every page, for a person to look at after the run. */
 const ARTIFACTS = fileURLToPath(new URL('../../../.tmp/artifacts/web-view/', import.meta.url));
@@ -80,15 +83,16 @@ const hostileSpans = (): SpanRecord[] => [
 
 interface PageWatch {
   page: Page;
+  origin: string;
   problems: string[];
   requests: string[];
 }
 let watched: PageWatch[] = [];
 
 /** A fresh page that records console errors, page errors, failed requests and every URL it asks for. */
-const openPage = async (path: string): Promise<PageWatch> => {
+const openPage = async (path: string, origin = collector.url): Promise<PageWatch> => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const watch: PageWatch = { page, problems: [], requests: [] };
+  const watch: PageWatch = { page, origin, problems: [], requests: [] };
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning') watch.problems.push(message.text());
   });
@@ -99,7 +103,7 @@ const openPage = async (path: string): Promise<PageWatch> => {
     void dialog.dismiss();
   });
   watched.push(watch);
-  await page.goto(new URL(path, collector.url).href);
+  await page.goto(new URL(path, origin).href);
   return watch;
 };
 
@@ -120,9 +124,9 @@ afterEach(async () => {
   watched = [];
   for (const { page } of pages) await page.close();
   // Every page: no console errors or warnings (a CSP violation is one), nothing asked of another origin.
-  for (const { problems, requests } of pages) {
+  for (const { problems, requests, origin } of pages) {
     expect(problems).toEqual([]);
-    expect(requests.filter((url) => new URL(url).origin !== collector.url)).toEqual([]);
+    expect(requests.filter((url) => new URL(url).origin !== origin)).toEqual([]);
   }
 });
 
@@ -351,4 +355,44 @@ describe('the web view and authentication', () => {
     expect(await framed?.locator('table').count()).toBe(0);
     await page.close();
   });
+});
+
+describe("the web view of the demo agent's run", () => {
+  it('lists every task of the scenario with its true figures and shows one across services', async () => {
+    const demo = await startTestCollector();
+    const agent = startProcess(process.execPath, [DEMO_AGENT, '--run-label', 'web'], {
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: SERVICE_NAMES.agent,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${demo.grpcPort}`,
+      },
+    });
+    expect(await agent.exited, agent.output()).toBe(0);
+    const truth = TASKS.map((task) => ({ taskId: taskIdFor(task, 'web'), ...task.truth }));
+    const { page } = await openPage('/?limit=100', demo.url);
+    const rows = page.locator('table.tasks tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(truth.length);
+    for (const task of truth) {
+      const cells = await rows
+        .filter({ has: page.getByRole('link', { name: task.taskId, exact: true }) })
+        .locator('th, td')
+        .allInnerTexts();
+      const [, , outcome, , , calls, failed, retries, tokens, authFailures] = cells;
+      expect({ outcome, calls, failed, retries, tokens, authFailures }, task.taskId).toEqual({
+        outcome: task.outcome,
+        calls: String(task.toolCalls),
+        failed: String(task.failedCalls),
+        retries: String(task.retries),
+        tokens: `${task.inputTokens.toLocaleString('en-US')} / ${task.outputTokens.toLocaleString('en-US')}`,
+        authFailures: String(task.authFailures.length),
+      });
+    }
+    await screenshot(page, 'demo-tasks');
+    const recovered = truth.find((task) => task.outcome === 'recovered' && task.retries > 0)!;
+    await page.getByRole('link', { name: recovered.taskId, exact: true }).click();
+    const callRows = page.locator('table.calls tbody tr');
+    await expect.poll(() => callRows.count()).toBe(recovered.toolCalls);
+    expect(await page.getByRole('link', { name: /^retry of #\d+$/ }).count()).toBe(recovered.retries);
+    await screenshot(page, 'demo-task');
+  }, 120_000);
 });
