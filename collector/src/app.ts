@@ -181,7 +181,14 @@ export const startCollector = async (
   };
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
-  app.route('/', webRoutes({ grafanaUrl: config.grafanaUrl, metricsRegistry: metrics.registry }));
+  app.route(
+    '/',
+    webRoutes({
+      grafanaUrl: config.grafanaUrl,
+      traceUrl: config.traceUrl,
+      metricsRegistry: metrics.registry,
+    }),
+  );
   app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
 
   const stopMaintenance = startStoreMaintenance({

@@ -22,6 +22,7 @@ export interface CollectorConfig {
   allowInsecureRemote: boolean;
   forwardEndpoint?: string;
   grafanaUrl?: string;
+  traceUrl?: string;
   redactionRules: RedactionRuleSetting[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   duckdbThreads: number;
@@ -95,6 +96,7 @@ export const parseConfig = ({ flags = {}, env = process.env }: ConfigSources = {
   };
   if (config.forwardEndpoint === undefined) delete config.forwardEndpoint;
   if (config.grafanaUrl === undefined) delete config.grafanaUrl;
+  if (config.traceUrl === undefined) delete config.traceUrl;
   const authConfigured = config.authTokens.length > 0 || config.oidc !== undefined;
   if (!isLoopbackHost(config.host) && !authConfigured && !config.allowInsecureRemote) {
     throw new ConfigError(

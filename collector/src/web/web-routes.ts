@@ -8,6 +8,8 @@ import { IMPORT_MAP, loadWebAssets } from './web-assets.js';
 export interface WebRoutesOptions {
   /** Base URL of the Grafana that shows mcpscope's dashboards; pages link to them when set. */
   grafanaUrl?: string;
+  /** A trace in the tracing backend that receives forwarded spans, `{traceId}` standing for its id. */
+  traceUrl?: string;
   /** The collector's metrics, for the auth page's counts (under /api: the API's auth applies). */
   metricsRegistry?: Registry;
 }
@@ -46,7 +48,7 @@ type PageName = keyof typeof PAGE_TITLES;
  * The web view: a few HTML shells and their scripts. The pages hold no data; their scripts read it
  * from /api with the same bearer token the API asks of everyone, so a page is no way around auth.
  */
-export const webRoutes = ({ grafanaUrl, metricsRegistry }: WebRoutesOptions = {}): Hono => {
+export const webRoutes = ({ grafanaUrl, traceUrl, metricsRegistry }: WebRoutesOptions = {}): Hono => {
   const startedAt = new Date().toISOString();
   const assets = loadWebAssets();
   const web = new Hono();
@@ -77,7 +79,7 @@ export const webRoutes = ({ grafanaUrl, metricsRegistry }: WebRoutesOptions = {}
           ${IMPORT_MAP_TAG}
           <script type="module" src="/assets/app.js"></script>
         </head>
-        <body data-page="${page}" data-grafana-url="${grafanaUrl ?? ''}">
+        <body data-page="${page}" data-grafana-url="${grafanaUrl ?? ''}" data-trace-url="${traceUrl ?? ''}">
           <a class="skip" href="#main">Skip to content</a>
           <div id="app">
             <main id="main"><p>Loading…</p></main>

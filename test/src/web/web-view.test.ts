@@ -22,6 +22,7 @@ import { startProcess } from '../support/processes.js';
 /** Screenshots of every page, for a person to look at after the run. */
 const ARTIFACTS = fileURLToPath(new URL('../../../.tmp/artifacts/web-view/', import.meta.url));
 const GRAFANA_URL = 'http://grafana.invalid:3000';
+const TRACE_URL = 'http://tracing.invalid:16686/trace/{traceId}';
 const HOSTILE_TASK_ID = '<script>window.__mcpscopeOwned=1</script>';
 const HOSTILE_TOOL = '<img src=x onerror="window.__mcpscopeOwned=2">';
 
@@ -113,7 +114,7 @@ const screenshot = (page: Page, name: string) =>
 beforeAll(async () => {
   const executablePath = ensureDebianTool('chromium');
   await mkdir(ARTIFACTS, { recursive: true });
-  collector = await startTestCollector({ grafanaUrl: GRAFANA_URL });
+  collector = await startTestCollector({ grafanaUrl: GRAFANA_URL, traceUrl: TRACE_URL });
   for (const batch of workloadBatches()) await send(batch);
   await send(hostileSpans());
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
@@ -205,6 +206,10 @@ describe('the web view in Chromium', () => {
     await page.waitForURL(new RegExp(`#call-${failed.spanId}$`));
     await expect.poll(() => page.locator(':target').getAttribute('id')).toBe(`call-${failed.spanId}`);
     expect(await page.locator('.summary').innerText()).toContain('110 / 50');
+    const traceLinks = page.locator('.traces a');
+    expect(await traceLinks.evaluateAll((links) => links.map((link) => link.getAttribute('href')))).toEqual(
+      detail.task.traceIds.map((traceId) => TRACE_URL.replace('{traceId}', traceId)),
+    );
     const grafana = page.getByRole('link', { name: 'Agent tasks in Grafana' });
     expect(await grafana.getAttribute('href')).toBe(`${GRAFANA_URL}/d/mcpscope-tasks`);
     await screenshot(page, 'task');

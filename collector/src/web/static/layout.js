@@ -14,6 +14,12 @@ const NAV = [
 
 export const grafanaUrl = () => document.body.dataset.grafanaUrl || '';
 
+/** The trace's page in the tracing backend that receives forwarded spans, when one is configured. */
+export const traceHref = (traceId) => {
+  const template = document.body.dataset.traceUrl;
+  return template ? template.replace('{traceId}', encodeURIComponent(traceId)) : null;
+};
+
 /** A link to a Grafana dashboard when a Grafana URL is configured; nothing otherwise. */
 export function GrafanaLink({ uid, label, params }) {
   const base = grafanaUrl();

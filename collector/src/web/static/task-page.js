@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { callApi, useApi } from './api.js';
 import { formatCount, formatMs, formatTime } from './format.js';
-import { GrafanaLink, html, Layout, LoadError } from './layout.js';
+import { GrafanaLink, html, Layout, LoadError, traceHref } from './layout.js';
 
 const taskIdFromPath = () => decodeURIComponent(location.pathname.replace(/^\/tasks\//, ''));
 
@@ -19,7 +19,15 @@ function Summary({ task }) {
     ['Retries', formatCount(task.retries)],
     ['LLM tokens in / out', `${formatCount(task.inputTokens)} / ${formatCount(task.outputTokens)}`],
     ['Auth failures', formatCount(task.authFailures)],
-    ['Traces', task.traceIds.join(', ')],
+    [
+      'Traces',
+      html`<ul class="traces">
+        ${task.traceIds.map((traceId) => {
+          const href = traceHref(traceId);
+          return html`<li>${href ? html`<a href=${href} rel="noreferrer">${traceId}</a>` : traceId}</li>`;
+        })}
+      </ul>`,
+    ],
   ];
   return html`
     <dl class="summary">
