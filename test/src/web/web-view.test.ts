@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { startProcess } from '../support/processes.js';
 
 /** Screenshots of every page, for a person to look at after the run. */
 const ARTIFACTS = fileURLToPath(new URL('../../../.tmp/artifacts/web-view/', import.meta.url));
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const GRAFANA_URL = 'http://grafana.invalid:3000';
 const TRACE_URL = 'http://tracing.invalid:16686/trace/{traceId}';
 const HOSTILE_TASK_ID = '<script>window.__mcpscopeOwned=1</script>';
@@ -305,6 +307,34 @@ describe('the web view in Chromium', () => {
     await expect.poll(() => page.getByRole('status').innerText()).toBe('Recorded: incorrect.');
     const focusVisible = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
     expect(focusVisible).toBe('solid');
+  });
+
+  it('passes the WCAG 2 A and AA checks of axe-core on every page', async () => {
+    // The policy forbids injected scripts, the checker's included: this context alone bypasses it.
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const pages: [string, string][] = [
+      ['/', 'table.tasks'],
+      ['/tasks/task-a', 'table.calls'],
+      ['/tools?tool=apply_changes', '.chart canvas'],
+      ['/auth', 'table'],
+    ];
+    for (const [path, ready] of pages) {
+      const page = await context.newPage();
+      await page.goto(new URL(path, collector.url).href);
+      await page.locator(ready).first().waitFor();
+      await page.addScriptTag({ path: AXE_SCRIPT });
+      const { passes, violations } = (await page.evaluate(
+        `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }).then((result) => ({
+          passes: result.passes.map((rule) => rule.id),
+          violations: result.violations.map((rule) => rule.id + ': ' + rule.nodes.map((node) => node.target.join(' ')).join(', ')),
+        }))`,
+      )) as { passes: string[]; violations: string[] };
+      // The checks ran on the page's content: contrast and names were among those that passed.
+      expect(passes, path).toEqual(expect.arrayContaining(['color-contrast', 'link-name']));
+      expect(violations, path).toEqual([]);
+      await page.close();
+    }
+    await context.close();
   });
 
   it('adds tasks to the open list as they arrive', async () => {
