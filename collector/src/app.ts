@@ -14,6 +14,7 @@ import { TRUNCATION_MARKER } from './otlp/index.js';
 import { IngestQueue } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
+import { webRoutes } from './web/index.js';
 
 export interface RunningCollector {
   httpPort: number;
@@ -180,6 +181,14 @@ export const startCollector = async (
   };
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
+  app.route(
+    '/',
+    webRoutes({
+      grafanaUrl: config.grafanaUrl,
+      traceUrl: config.traceUrl,
+      metricsRegistry: metrics.registry,
+    }),
+  );
   app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
 
   const stopMaintenance = startStoreMaintenance({

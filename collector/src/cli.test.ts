@@ -194,6 +194,22 @@ describe('mcpscope CLI', () => {
     const otherService = runCli(['tasks', '--url', base, '--service', 'billing-agent', '--json']);
     expect(await otherService.exited).toBe(0);
     expect(JSON.parse(otherService.output.stdout)).toMatchObject({ tasks: [] });
+    // One task: its calls in time order, and where the web view shows it.
+    expect(collector.output.stdout).toContain(`Web view    ${base}/`);
+    const one = runCli(['task', 'cli-task-1', '--url', base]);
+    expect(await one.exited).toBe(0);
+    const lines = one.output.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^cli-task-1 {2}success {2}5\.0ms {2}started /);
+    expect(lines.find((line) => line.startsWith(' 1  deploy'))).toMatch(
+      /^ 1 {2}deploy\s+cli-agent\s+ok\s+5\.0ms {2}█+$/,
+    );
+    expect(lines.at(-1)).toBe(`In the web view: ${base}/tasks/cli-task-1`);
+    const page = await fetch(`${base}/tasks/cli-task-1`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const unknown = runCli(['task', 'no-such-task', '--url', base]);
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output.stderr).toBe('mcpscope task: 404 no task with this id\n');
+
     const badSince = runCli(['tasks', '--url', base, '--since', 'yesterday-ish']);
     expect(await badSince.exited).toBe(1);
     expect(badSince.output.stderr).toContain('mcpscope tasks: 400');
@@ -203,5 +219,5 @@ describe('mcpscope CLI', () => {
     expect(collector.output.stderr).toContain('"msg":"collector stopped"');
     for (const line of collector.output.stderr.trim().split('\n'))
       expect(() => JSON.parse(line)).not.toThrow();
-  });
+  }, 120_000); // eight CLI processes under tsx, each several seconds on a busy 2-core machine
 });

@@ -10,8 +10,9 @@ import {
   type CollectorConfig,
   type SettingName,
 } from './config/index.js';
-import type { TaskSummary } from './api/views.js';
+import type { TaskDetail, TaskSummary } from './api/views.js';
 import { formatTaskTable, sinceToFrom } from './task-table.js';
+import { formatTaskWaterfall } from './task-waterfall.js';
 
 // DuckDB and gRPC share libuv's pool with file and DNS work; four threads are too few under load.
 process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -69,6 +70,7 @@ const runCollector = async (flags: Record<string, string | boolean | undefined>)
       'mcpscope collector is listening',
       `  OTLP/gRPC   ${grpcUrl}`,
       `  OTLP/HTTP   ${collector.url}/v1/traces`,
+      `  Web view    ${collector.url}/`,
       `  API         ${collector.url}/api/tasks`,
       `  Metrics     ${collector.url}/metrics`,
       `  Database    ${config.dbPath}`,
@@ -136,6 +138,37 @@ const runTasks = async (options: TasksOptions) => {
   else process.stdout.write(body.tasks.length === 0 ? 'no tasks yet\n' : `${formatTaskTable(body.tasks)}\n`);
 };
 
+interface TaskOptions {
+  url: string;
+  token?: string;
+  json?: boolean;
+}
+
+const runTask = async (taskId: string, options: TaskOptions) => {
+  const url = new URL(`/api/tasks/${encodeURIComponent(taskId)}`, options.url);
+  const token = options.token ?? process.env.MCPSCOPE_API_TOKEN;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  } catch {
+    process.stderr.write(`mcpscope task: no collector answered at ${url.origin}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const body = (await response.json().catch(() => null)) as (TaskDetail & { message?: string }) | null;
+  if (!response.ok || body?.task === undefined) {
+    process.stderr.write(`mcpscope task: ${response.status} ${body?.message ?? response.statusText}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return;
+  }
+  const page = new URL(`/tasks/${encodeURIComponent(taskId)}`, options.url);
+  process.stdout.write(`${formatTaskWaterfall(body)}\n\nIn the web view: ${page.href}\n`);
+};
+
 const program = new Command('mcpscope')
   .description('Observability for MCP servers and the agents that call them.')
   // A command line it cannot read exits 2, as a bad setting does; help exits 0.
@@ -170,6 +203,17 @@ program
   .option('--json', "print the API's JSON instead of a table")
   .option('--token <token>', 'bearer token for the API [MCPSCOPE_API_TOKEN]')
   .action(runTasks);
+
+program
+  .command('task')
+  .description(
+    "Print one agent task's calls in time order, with retries and errors, from a running collector.",
+  )
+  .argument('<id>', 'task id, as `mcpscope tasks` lists it')
+  .option('--url <url>', 'collector base URL', 'http://127.0.0.1:4318')
+  .option('--json', "print the API's JSON instead of the waterfall")
+  .option('--token <token>', 'bearer token for the API [MCPSCOPE_API_TOKEN]')
+  .action(runTask);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`mcpscope: ${error instanceof Error ? error.message : String(error)}\n`);

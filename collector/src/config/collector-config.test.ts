@@ -68,6 +68,12 @@ describe('collector configuration', () => {
     expect(failure(() => parseConfig({ env: { MCPSCOPE_FORWARD_ENDPOINT: 'ftp://x' } }))).toContain(
       'forwardEndpoint',
     );
+    expect(failure(() => parseConfig({ env: { MCPSCOPE_GRAFANA_URL: 'grafana:3000' } }))).toContain(
+      'grafanaUrl (--grafana-url or MCPSCOPE_GRAFANA_URL): expected an http(s) URL',
+    );
+    expect(
+      failure(() => parseConfig({ env: { MCPSCOPE_TRACE_URL: 'http://jaeger:16686/trace/' } })),
+    ).toContain('traceUrl (--trace-url or MCPSCOPE_TRACE_URL): expected an http(s) URL containing {traceId}');
   });
 
   it('refuses a non-loopback host without authentication unless told it is fine', () => {

@@ -21,6 +21,8 @@ export interface CollectorConfig {
   oidc?: { issuer: string; audience: string[]; jwksUrl: string };
   allowInsecureRemote: boolean;
   forwardEndpoint?: string;
+  grafanaUrl?: string;
+  traceUrl?: string;
   redactionRules: RedactionRuleSetting[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   duckdbThreads: number;
@@ -93,6 +95,8 @@ export const parseConfig = ({ flags = {}, env = process.env }: ConfigSources = {
       : {}),
   };
   if (config.forwardEndpoint === undefined) delete config.forwardEndpoint;
+  if (config.grafanaUrl === undefined) delete config.grafanaUrl;
+  if (config.traceUrl === undefined) delete config.traceUrl;
   const authConfigured = config.authTokens.length > 0 || config.oidc !== undefined;
   if (!isLoopbackHost(config.host) && !authConfigured && !config.allowInsecureRemote) {
     throw new ConfigError(

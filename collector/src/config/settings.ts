@@ -269,6 +269,23 @@ export const SETTINGS = {
     schema: httpUrl,
     default: undefined,
   }),
+  grafanaUrl: setting<string | undefined>({
+    flag: '--grafana-url',
+    env: 'MCPSCOPE_GRAFANA_URL',
+    expected: 'an http(s) URL',
+    description: "Grafana that shows mcpscope's dashboards; the web view links to them",
+    schema: httpUrl,
+    default: undefined,
+  }),
+  traceUrl: setting<string | undefined>({
+    flag: '--trace-url',
+    env: 'MCPSCOPE_TRACE_URL',
+    expected: 'an http(s) URL containing {traceId}',
+    description:
+      'a trace in the tracing backend that receives forwarded spans, {traceId} standing for its id; the web view links to it',
+    schema: httpUrl.refine((value) => value.includes('{traceId}')),
+    default: undefined,
+  }),
   redactionRules: setting({
     flag: '--redaction-rules',
     env: 'MCPSCOPE_REDACTION_RULES',

@@ -1,12 +1,12 @@
 import { ensureDebianTool, type DebianTool } from './debian-tools.js';
 
 /**
- * Installs the Debian Prometheus tools once, before any test runs and outside every test's timeout
+ * Installs the Debian Prometheus tools and Chromium (for the web view's browser tests) once, before any test runs and outside every test's timeout
  * (apt-get update and install take tens of seconds on a fresh machine). Where that is impossible the
  * tests that need a tool fail with ensureDebianTool's message naming what to install.
  */
 export default function setup(): void {
-  const tools: DebianTool[] = ['promtool', 'amtool', 'prometheus', 'alertmanager'];
+  const tools: DebianTool[] = ['promtool', 'amtool', 'prometheus', 'alertmanager', 'chromium'];
   for (const tool of tools) {
     try {
       ensureDebianTool(tool);
