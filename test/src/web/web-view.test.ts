@@ -429,5 +429,12 @@ describe("the web view of the demo agent's run", () => {
     await expect.poll(() => callRows.count()).toBe(recovered.toolCalls);
     expect(await page.getByRole('link', { name: /^retry of #\d+$/ }).count()).toBe(recovered.retries);
     await screenshot(page, 'demo-task');
+
+    // The deploy the operator confirmed through an input_required round: one call, its round shown.
+    const confirmed = TASKS.find((task) => task.steps.some((step) => 'call' in step && step.inputRounds))!;
+    await page.goto(`${demo.url}/tasks/${encodeURIComponent(taskIdFor(confirmed, 'web'))}`);
+    await expect.poll(() => callRows.count()).toBe(confirmed.truth.toolCalls);
+    await expect.poll(() => page.getByText('asked for input once', { exact: false }).count()).toBe(1);
+    await screenshot(page, 'demo-task-input-required');
   }, 120_000);
 });

@@ -6,6 +6,13 @@ import { GrafanaLink, html, Layout, LoadError, traceHref } from './layout.js';
 
 const taskIdFromPath = () => decodeURIComponent(location.pathname.replace(/^\/tasks\//, ''));
 
+/** An input_required round trip (protocol 2026-07-28): how many rounds the caller answered, and how long it took. */
+const roundsText = ({ rounds, waitMs }) =>
+  `asked for input ${rounds === 1 ? 'once' : `${rounds} times`}, answered in ${formatMs(waitMs)}`;
+/** A call that became a task (tasks extension): its last status, and time spent waiting for input. */
+const mcpTaskText = ({ status, inputRequiredMs }) =>
+  `ran as a task: ${status ?? 'status unknown'}${inputRequiredMs > 0 ? `, waited ${formatMs(inputRequiredMs)} for input` : ''}`;
+
 const callAnchor = (spanId) => `call-${spanId}`;
 
 function Summary({ task }) {
@@ -86,6 +93,8 @@ function Calls({ calls, taskDurationMs }) {
                           >`
                       : html`<span class="outcome outcome-success">ok</span>`
                   }
+                  ${call.inputRequired ? html`<div class="method">${roundsText(call.inputRequired)}</div>` : null}
+                  ${call.mcpTask ? html`<div class="method">${mcpTaskText(call.mcpTask)}</div>` : null}
                 </td>
                 <td class="duration">
                   <span class="bar" aria-hidden="true"
