@@ -8,7 +8,12 @@
  */
 import { createRequire } from 'node:module';
 import { diag, ProxyTracerProvider, trace, type TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  setGlobalErrorHandler,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import type * as OtlpGrpcTraceExporterModule from '@opentelemetry/exporter-trace-otlp-grpc';
 import type * as OtlpJsonTraceExporterModule from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtlpProtobufTraceExporterModule from '@opentelemetry/exporter-trace-otlp-proto';
@@ -24,7 +29,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { shortenOtlpGrpcReconnectBackoff } from './grpc-reconnect.js';
 import { McpInstrumentation } from './instrumentation.js';
-import { RetryingSpanExporter } from './retrying-span-exporter.js';
+import { RetryingSpanExporter, SpansDroppedError } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 import { TaskIdSpanProcessor } from './task-context.js';
@@ -63,6 +68,12 @@ const listFromEnv = (value: string | undefined): string[] =>
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+
+/** Where the OTLP/gRPC trace exporter sends, as it reads it from the environment, for diagnostics. */
+const otlpGrpcEndpoint = (env: NodeJS.ProcessEnv): string =>
+  env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ||
+  env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ||
+  'http://localhost:4317';
 
 /** `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, gRPC unless told otherwise. */
 const otlpProtocol = (env: NodeJS.ProcessEnv): string =>
@@ -105,7 +116,9 @@ const otlpTraceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefi
       ) as typeof OtlpGrpcTraceExporterModule;
       shortenOtlpGrpcReconnectBackoff();
       // This exporter reports every gRPC error as final: retry what the collector could not take.
-      return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)));
+      return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)), {
+        endpoint: otlpGrpcEndpoint(env),
+      });
     }
     case 'http/protobuf': {
       const { OTLPTraceExporter } = loadModule(
@@ -199,7 +212,9 @@ const flushOnExit = (sdk: { shutdown(): Promise<void> }, exporter: SpanExporter 
         .then(() => {
           flushed = true;
         })
-        .catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)),
+        .catch((error: unknown) => {
+          if (!(error instanceof SpansDroppedError)) diag.error('mcpscope: shutdown failed', error);
+        }),
       // Ref'd: the process lives on for the flush, at most this long.
       new Promise<void>((resolve) => {
         budget = setTimeout(resolve, EXIT_FLUSH_BUDGET_MS);
@@ -274,6 +289,15 @@ const startNodeSdk = (
   return sdk;
 };
 
+/**
+ * The SDK's own errors, one diagnostic line each: its default handler writes the error with its
+ * stack. A batch the exporter gave up on was already reported, with its endpoint and what to check.
+ */
+const reportSdkError = (error: unknown): void => {
+  if (error instanceof SpansDroppedError) return;
+  diag.error('mcpscope: OpenTelemetry SDK error', error);
+};
+
 const start = (): Promise<void> => {
   const env = process.env;
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return Promise.resolve();
@@ -287,6 +311,7 @@ const start = (): Promise<void> => {
       registerInstrumentations({ instrumentations: [instrumentation] });
       return instrumentation.ready;
     }
+    setGlobalErrorHandler(reportSdkError);
     const exporters = traceExportersFromEnv(env);
     const sdk =
       exporters && !needsFullNodeSdk(env)
