@@ -10,7 +10,7 @@ export {
 export { authDashboard } from './auth.js';
 export { collectorHealthDashboard } from './collector-health.js';
 export { defaultDashboardsConfig, type DashboardsConfig } from './config.js';
-export type { DashboardJson } from './dashboard-frame.js';
+export { PINNED_GRAFANA, type DashboardJson } from './dashboard-frame.js';
 export { lintDashboards, type LintProblem } from './lint/dashboard-lint.js';
 export { mcpOverviewDashboard } from './mcp-overview.js';
 export {
