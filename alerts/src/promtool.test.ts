@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { lintExpression } from '../../dashboards/src/lint/dashboard-lint.js';
 import { ensureDebianTool } from '../../test/src/support/debian-tools.js';
+import { defaultDeploymentConfig } from '../../dashboards/src/index.js';
 import {
   alertDefinitions,
+  alertsConfigFor,
   alertScenarios,
   defaultAlertsConfig,
   renderPromtoolTests,
@@ -106,7 +108,7 @@ describe('Prometheus alert rules', () => {
   });
 
   it('follow a scrape job other than the default when the config names it', async () => {
-    const otherJob: AlertsConfig = { ...defaultAlertsConfig, collectorSelector: 'job="otel-mcpscope"' };
+    const otherJob = alertsConfigFor({ ...defaultDeploymentConfig, scrapeJob: 'otel-mcpscope' });
     const rules = renderPrometheusRules(otherJob);
     expect(rules).toContain('up{job="otel-mcpscope"}');
     expect(rules).not.toContain('mcpscope-collector"');
