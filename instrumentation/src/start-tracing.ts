@@ -39,6 +39,22 @@ import type { McpInstrumentationConfig } from './types.js';
 // start-up time, and the Node SDK alone loads every exporter it knows of.
 const loadModule = createRequire(__filename);
 
+/**
+ * A package only some configurations need, an optional peer dependency so the usual install stays
+ * small. Missing, the error says which variable asked for it and what to install.
+ */
+const loadOptionalPeer = (name: string, askedBy: string): unknown => {
+  try {
+    return loadModule(name);
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${name}'`)) {
+      throw new Error(`${askedBy} needs ${name}, which is not installed: npm install ${name}`);
+    }
+    throw error;
+  }
+};
+
 const STARTED = Symbol.for('mcpscope.register.started');
 const globals = globalThis as unknown as { [STARTED]?: Promise<void> };
 
@@ -93,17 +109,23 @@ const traceExporterNames = (env: NodeJS.ProcessEnv): string[] => {
 };
 
 /**
- * Whether the configuration asks for more than OTLP traces with W3C propagation: another trace
- * exporter, metrics or logs, another propagator. Only then is the full Node SDK loaded.
+ * What in the configuration asks for more than OTLP traces with W3C propagation (another trace
+ * exporter, metrics or logs, another propagator), as `VARIABLE=value`; undefined when nothing does.
+ * Only then is the full Node SDK loaded.
  */
-const needsFullNodeSdk = (env: NodeJS.ProcessEnv): boolean => {
-  if (!traceExporterNames(env).every((name) => OWN_TRACE_EXPORTERS.has(name))) return true;
-  if (!OTLP_PROTOCOLS.has(otlpProtocol(env))) return true;
-  for (const signal of [env.OTEL_METRICS_EXPORTER, env.OTEL_LOGS_EXPORTER]) {
-    const exporters = listFromEnv(signal);
-    if (exporters.length > 0 && !exporters.includes('none')) return true;
+const fullNodeSdkReason = (env: NodeJS.ProcessEnv): string | undefined => {
+  const exporters = traceExporterNames(env);
+  if (!exporters.every((name) => OWN_TRACE_EXPORTERS.has(name)))
+    return `OTEL_TRACES_EXPORTER=${exporters.join(',')}`;
+  if (!OTLP_PROTOCOLS.has(otlpProtocol(env))) return `OTEL_EXPORTER_OTLP_PROTOCOL=${otlpProtocol(env)}`;
+  for (const name of ['OTEL_METRICS_EXPORTER', 'OTEL_LOGS_EXPORTER'] as const) {
+    const signalExporters = listFromEnv(env[name]);
+    if (signalExporters.length > 0 && !signalExporters.includes('none')) return `${name}=${env[name]}`;
   }
-  return listFromEnv(env.OTEL_PROPAGATORS).some((name) => !W3C_PROPAGATORS.has(name));
+  const propagators = listFromEnv(env.OTEL_PROPAGATORS);
+  if (propagators.some((name) => !W3C_PROPAGATORS.has(name)))
+    return `OTEL_PROPAGATORS=${env.OTEL_PROPAGATORS}`;
+  return undefined;
 };
 
 /** The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, gRPC unless told otherwise. */
@@ -121,14 +143,16 @@ const otlpTraceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefi
       });
     }
     case 'http/protobuf': {
-      const { OTLPTraceExporter } = loadModule(
+      const { OTLPTraceExporter } = loadOptionalPeer(
         '@opentelemetry/exporter-trace-otlp-proto',
+        'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
       ) as typeof OtlpProtobufTraceExporterModule;
       return new OTLPTraceExporter(exportTimeout(env));
     }
     case 'http/json': {
-      const { OTLPTraceExporter } = loadModule(
+      const { OTLPTraceExporter } = loadOptionalPeer(
         '@opentelemetry/exporter-trace-otlp-http',
+        'OTEL_EXPORTER_OTLP_PROTOCOL=http/json',
       ) as typeof OtlpJsonTraceExporterModule;
       return new OTLPTraceExporter(exportTimeout(env));
     }
@@ -271,8 +295,9 @@ const startNodeSdk = (
   env: NodeJS.ProcessEnv,
   instrumentation: McpInstrumentation,
   exporters: TraceExporters | undefined,
+  reason: string,
 ): { shutdown(): Promise<void> } => {
-  const { NodeSDK } = loadModule('@opentelemetry/sdk-node') as typeof NodeSdkModule;
+  const { NodeSDK } = loadOptionalPeer('@opentelemetry/sdk-node', reason) as typeof NodeSdkModule;
   // Exporters read the environment when the SDK starts: both steps run in it.
   const sdk = inSdkEnvironment(env, () => {
     const started = new NodeSDK({
@@ -313,10 +338,11 @@ const start = (): Promise<void> => {
     }
     setGlobalErrorHandler(reportSdkError);
     const exporters = traceExportersFromEnv(env);
+    const fullSdkReason = fullNodeSdkReason(env);
     const sdk =
-      exporters && !needsFullNodeSdk(env)
+      exporters && fullSdkReason === undefined
         ? startTracing(env, instrumentation, exporters)
-        : startNodeSdk(env, instrumentation, exporters);
+        : startNodeSdk(env, instrumentation, exporters, fullSdkReason ?? `the OTEL_* configuration`);
     flushOnExit(sdk, exporters?.otlp);
   } catch (error) {
     diag.error('mcpscope: could not start OpenTelemetry; the application runs uninstrumented', error);
