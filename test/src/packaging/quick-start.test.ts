@@ -152,6 +152,21 @@ describe("the README's quick start, from packed tarballs in a fresh project", ()
         ),
       );
 
+      // The OTLP/HTTP exporters are optional peers, not installed by the quick start: asking for one
+      // says what to install, and the agent still runs, uninstrumented.
+      const overHttp = startProcess(process.execPath, ['agent.mjs'], {
+        cwd: project,
+        env: userEnv({
+          OTEL_SERVICE_NAME: 'deploy-agent',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+          OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+        }),
+      });
+      expect(await overHttp.exited, overHttp.output()).toBe(0);
+      expect(overHttp.stderr()).toContain(
+        'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf needs @opentelemetry/exporter-trace-otlp-proto, which is not installed: npm install @opentelemetry/exporter-trace-otlp-proto',
+      );
+
       // The password argument was redacted before it left either process.
       const detail = await (await fetch(`${collectorUrl}/api/tasks/${taskId}`)).text();
       expect(detail).toContain('restart_service');
