@@ -1,3 +1,9 @@
+import {
+  collectorSelectorFor,
+  defaultDeploymentConfig,
+  type DeploymentConfig,
+} from '../../dashboards/src/index.js';
+
 export type Severity = 'critical' | 'warning';
 
 interface AlertTuning {
@@ -43,7 +49,7 @@ export interface AlertsConfig {
 export const defaultAlertsConfig: AlertsConfig = {
   runbookBaseUrl: 'https://github.com/mcpscope/mcpscope/blob/main/alerts/runbooks',
   mcpSelector: '',
-  collectorSelector: 'job="mcpscope-collector"',
+  collectorSelector: collectorSelectorFor(defaultDeploymentConfig),
   evaluationInterval: '1m',
   // A token that expires and is refreshed fails once; failures that keep coming mean it is not.
   authFailures: { window: '10m', failures: 3, for: '5m', severity: 'critical' },
@@ -59,13 +65,23 @@ export const defaultAlertsConfig: AlertsConfig = {
   // Without the collector no other alert can fire, the auth page included.
   collectorDown: { for: '5m', severity: 'critical' },
   grafana: {
-    datasourceUid: 'prometheus',
+    datasourceUid: defaultDeploymentConfig.datasourceUid,
     folder: 'mcpscope',
     group: 'mcpscope',
     onCallWebhookEnv: 'ONCALL_WEBHOOK_URL',
     nonPagingWebhookEnv: 'NOTIFY_WEBHOOK_URL',
   },
 };
+
+/** The alerts for a deployment: its scrape job selects the collector, its data source serves Grafana's copies. */
+export const alertsConfigFor = (
+  deployment: DeploymentConfig,
+  base: AlertsConfig = defaultAlertsConfig,
+): AlertsConfig => ({
+  ...base,
+  collectorSelector: collectorSelectorFor(deployment),
+  grafana: { ...base.grafana, datasourceUid: deployment.datasourceUid },
+});
 
 /** Receiver names, shared by Alertmanager and Grafana's notification policy. */
 export const ON_CALL_RECEIVER = 'on-call';

@@ -1,11 +1,22 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeploymentConfigError, deploymentFromEnv } from '../../dashboards/src/index.js';
+import { alertsConfigFor } from './config.js';
 import { renderAlertFiles } from './render.js';
 
 const alertsRoot = fileURLToPath(new URL('..', import.meta.url));
 
-const files = renderAlertFiles();
+const deployment = (() => {
+  try {
+    return deploymentFromEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof DeploymentConfigError)) throw error;
+    process.stderr.write(`alerts: ${error.message}\n`);
+    process.exit(2);
+  }
+})();
+const files = renderAlertFiles(alertsConfigFor(deployment));
 await rm(join(alertsRoot, 'generated'), { recursive: true, force: true });
 for (const file of files) {
   const target = join(alertsRoot, file.path);

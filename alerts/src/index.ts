@@ -8,6 +8,7 @@ export { alertDefinitions, listAlertExpressions, type AlertExpressionRef } from 
 export { authFailureBurstAlert, authFailuresAlert } from './auth-alerts.js';
 export { collectorDownAlert, collectorDroppingAlert, collectorRejectingAlert } from './collector-alerts.js';
 export {
+  alertsConfigFor,
   defaultAlertsConfig,
   NON_PAGING_RECEIVER,
   ON_CALL_RECEIVER,

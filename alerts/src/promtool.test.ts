@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { lintExpression } from '../../dashboards/src/lint/dashboard-lint.js';
 import { ensureDebianTool } from '../../test/src/support/debian-tools.js';
+import { defaultDeploymentConfig } from '../../dashboards/src/index.js';
 import {
   alertDefinitions,
+  alertsConfigFor,
   alertScenarios,
   defaultAlertsConfig,
   renderPromtoolTests,
@@ -103,6 +105,24 @@ describe('Prometheus alert rules', () => {
     });
     expect(rules.get('McpscopeCollectorDown')?.for).toBe('15s');
     expect((await check(shortened)).rules.code).toBe(0);
+  });
+
+  it('follow a scrape job other than the default when the config names it', async () => {
+    const otherJob = alertsConfigFor({ ...defaultDeploymentConfig, scrapeJob: 'otel-mcpscope' });
+    const rules = renderPrometheusRules(otherJob);
+    expect(rules).toContain('up{job="otel-mcpscope"}');
+    expect(rules).not.toContain('mcpscope-collector"');
+    // Every scenario, McpscopeCollectorDown included, runs on series scraped under the other job.
+    const tests = renderPromtoolTests(otherJob);
+    expect(tests).toContain('job="otel-mcpscope"');
+    const result = await check(otherJob, tests);
+    expect(result.rules.code).toBe(0);
+    expect(result.tests.output).toContain('SUCCESS');
+    expect(result.tests.code).toBe(0);
+    // Rules left at the default job stay silent when the collector is scraped under another: why it is configurable.
+    const mismatched = await check(defaultAlertsConfig, tests);
+    expect(mismatched.tests.code).not.toBe(0);
+    expect(mismatched.tests.output).toContain('McpscopeCollectorDown fires');
   });
 
   it('read only series and labels the collector exposes', () => {

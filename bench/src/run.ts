@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runCollectorBench } from './collector.js';
 import { runFaultsBench } from './faults.js';
+import { runInstallSizeBench } from './install-size.js';
 import { runInstrumentationBench } from './instrumentation.js';
 import { runRedactionBench } from './redaction.js';
 import { describeMachine } from './support/machine.js';
@@ -37,6 +38,10 @@ if (!only || only === 'collector') {
   const report = await runCollectorBench({ quick, log });
   sections.push(report.markdown);
   verdicts.push(`collector targets: ${report.targetsMet ? 'met' : 'missed (see below)'}`);
+}
+if (!only || only === 'install-size') {
+  log('installed size of the instrumentation…');
+  sections.push(runInstallSizeBench({ log }));
 }
 // Tool-call latency with a misbehaving collector: on request only, the full run stays under 15 minutes.
 if (only === 'faults') {

@@ -123,6 +123,18 @@ describe('mcpscope CLI', () => {
     expect(text).toContain('[MCPSCOPE_DB_PATH] (default: ./data/mcpscope.duckdb)');
   });
 
+  it('reads the collector URL for `tasks` from MCPSCOPE_COLLECTOR_URL, and says how to set it when none answers', async () => {
+    const unused = createServer();
+    await new Promise<void>((resolve) => unused.listen(0, '127.0.0.1', resolve));
+    const { port } = unused.address() as AddressInfo;
+    await new Promise((resolve) => unused.close(resolve));
+    const tasks = runCli(['tasks'], { MCPSCOPE_COLLECTOR_URL: `http://127.0.0.1:${port}` });
+    expect(await tasks.exited).toBe(1);
+    expect(tasks.output.stderr).toBe(
+      `mcpscope tasks: no collector answered at http://127.0.0.1:${port}; is it running? Give its HTTP address with --url or MCPSCOPE_COLLECTOR_URL\n`,
+    );
+  });
+
   it('runs the collector, tells how to point an exporter at it, lists tasks, and stops cleanly on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcpscope-cli-'));
     dirs.push(dir);

@@ -121,7 +121,9 @@ const runTasks = async (options: TasksOptions) => {
   try {
     response = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   } catch {
-    process.stderr.write(`mcpscope tasks: no collector answered at ${url.origin}\n`);
+    process.stderr.write(
+      `mcpscope tasks: no collector answered at ${url.origin}; is it running? Give its HTTP address with --url or MCPSCOPE_COLLECTOR_URL\n`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -194,7 +196,11 @@ collectorCommand.action((flags: Record<string, string | boolean | undefined>) =>
 program
   .command('tasks')
   .description('Print recent agent tasks from a running collector.')
-  .option('--url <url>', 'collector base URL', 'http://127.0.0.1:4318')
+  .addOption(
+    new Option('--url <url>', 'collector base URL (OTLP/HTTP and API port) [MCPSCOPE_COLLECTOR_URL]')
+      .env('MCPSCOPE_COLLECTOR_URL')
+      .default('http://127.0.0.1:4318'),
+  )
   .option('--limit <n>', 'how many tasks', '20')
   .option('--outcome <outcome>', 'only tasks with this outcome (success, recovered, failed)')
   .option('--service <name>', 'only tasks that involve this service')

@@ -14,7 +14,12 @@ import {
   ON_CALL_WEBHOOK_PLACEHOLDER,
 } from '../../alerts/src/index.js';
 import { ensureDebianTool } from '../../test/src/support/debian-tools.js';
-import { defaultDashboardsConfig, defaultGrafanaProvisioningConfig } from './index.js';
+import {
+  allDashboards,
+  defaultDashboardsConfig,
+  defaultGrafanaProvisioningConfig,
+  PINNED_GRAFANA,
+} from './index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -110,7 +115,10 @@ describe('docker-compose.yml', () => {
     expect(services.collector!.command).toEqual(
       expect.arrayContaining(['collector/dist/cli.js', 'collector', '--host', '0.0.0.0']),
     );
-    expect(services.grafana!.image).toMatch(/^grafana\/grafana:1[12]\./);
+    expect(services.grafana!.image).toBe(PINNED_GRAFANA.image);
+    // Dashboards in the schema of the Grafana that loads them.
+    for (const dashboard of allDashboards())
+      expect(dashboard.schemaVersion, dashboard.uid).toBe(PINNED_GRAFANA.dashboardSchemaVersion);
     expect(services.demo!.profiles).toEqual(['demo']);
     expect(String(services.demo!.command)).toContain('examples/src/demo-agent.mjs');
     expect(existsSync(join(root, 'examples/src/demo-agent.mjs'))).toBe(true);

@@ -1,3 +1,5 @@
+import { collectorSelectorFor, defaultDeploymentConfig, type DeploymentConfig } from './deployment.js';
+
 /**
  * Everything a user may want to change about the dashboards, in one object, in the manner of the
  * monitoring mixins: data source, selectors, thresholds, links to a trace backend.
@@ -34,7 +36,7 @@ export const defaultDashboardsConfig: DashboardsConfig = {
   uidPrefix: 'mcpscope',
   tags: ['mcpscope'],
   mcpSelector: '',
-  collectorSelector: 'job="mcpscope-collector"',
+  collectorSelector: collectorSelectorFor(defaultDeploymentConfig),
   refresh: '30s',
   defaultTimeRange: { from: 'now-3h', to: 'now' },
   thresholds: {
@@ -48,3 +50,9 @@ export const defaultDashboardsConfig: DashboardsConfig = {
     queueFillCritical: 0.8,
   },
 };
+
+/** The dashboards for a deployment: its scrape job selects the collector's series. */
+export const dashboardsConfigFor = (
+  deployment: DeploymentConfig,
+  base: DashboardsConfig = defaultDashboardsConfig,
+): DashboardsConfig => ({ ...base, collectorSelector: collectorSelectorFor(deployment) });

@@ -81,10 +81,18 @@ export const labelVariable = (
     .current({ text: 'All', value: '$__all', selected: true });
 };
 
+/**
+ * The Grafana release docker-compose.yml runs, and the newest dashboard schema version it knows. The
+ * SDK writes its own newest (42, from the 12.x line); a Grafana that meets a schema newer than its own
+ * may not migrate the dashboard as the file intends. A test keeps the pin and the compose file in step.
+ */
+export const PINNED_GRAFANA = { image: 'grafana/grafana:11.6.0', dashboardSchemaVersion: 41 } as const;
+
 /** Plain JSON: builders may carry function properties, and link placement only suits new layouts. */
 export const toDashboardJson = (builder: dashboard.DashboardBuilder): DashboardJson => {
   const json = JSON.parse(JSON.stringify(builder.build())) as DashboardJson;
   for (const link of (json.links as Array<Record<string, unknown>> | undefined) ?? []) delete link.placement;
+  json.schemaVersion = PINNED_GRAFANA.dashboardSchemaVersion;
   return json;
 };
 

@@ -9,14 +9,23 @@ export {
 } from './all-dashboards.js';
 export { authDashboard } from './auth.js';
 export { collectorHealthDashboard } from './collector-health.js';
-export { defaultDashboardsConfig, type DashboardsConfig } from './config.js';
-export type { DashboardJson } from './dashboard-frame.js';
+export { dashboardsConfigFor, defaultDashboardsConfig, type DashboardsConfig } from './config.js';
+export {
+  collectorSelectorFor,
+  defaultDeploymentConfig,
+  DEPLOYMENT_ENV,
+  DeploymentConfigError,
+  deploymentFromEnv,
+  type DeploymentConfig,
+} from './deployment.js';
+export { PINNED_GRAFANA, type DashboardJson } from './dashboard-frame.js';
 export { lintDashboards, type LintProblem } from './lint/dashboard-lint.js';
 export { mcpOverviewDashboard } from './mcp-overview.js';
 export {
   dashboardProvisioning,
   datasourceProvisioning,
   defaultGrafanaProvisioningConfig,
+  provisioningConfigFor,
   type GrafanaProvisioningConfig,
 } from './provisioning.js';
 export { renderDashboardFiles, type GeneratedFile } from './render.js';

@@ -1,3 +1,5 @@
+import { defaultDeploymentConfig, type DeploymentConfig } from './deployment.js';
+
 /** Where the compose stack's Grafana finds Prometheus and the dashboard files. */
 export interface GrafanaProvisioningConfig {
   readonly datasourceName: string;
@@ -13,12 +15,22 @@ export interface GrafanaProvisioningConfig {
 
 export const defaultGrafanaProvisioningConfig: GrafanaProvisioningConfig = {
   datasourceName: 'Prometheus',
-  datasourceUid: 'prometheus',
-  prometheusUrl: 'http://prometheus:9090',
+  datasourceUid: defaultDeploymentConfig.datasourceUid,
+  prometheusUrl: defaultDeploymentConfig.prometheusUrl,
   scrapeInterval: '15s',
   folder: 'mcpscope',
   dashboardsPath: '/var/lib/grafana/dashboards/mcpscope',
 };
+
+/** Provisioning for a deployment: its data-source uid and Prometheus URL. */
+export const provisioningConfigFor = (
+  deployment: DeploymentConfig,
+  base: GrafanaProvisioningConfig = defaultGrafanaProvisioningConfig,
+): GrafanaProvisioningConfig => ({
+  ...base,
+  datasourceUid: deployment.datasourceUid,
+  prometheusUrl: deployment.prometheusUrl,
+});
 
 /** Grafana data-source provisioning file (apiVersion 1). */
 export const datasourceProvisioning = (config: GrafanaProvisioningConfig) => ({

@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { explainExportFailure } from './export-failure.js';
 
 // gRPC status codes the OTLP specification calls retryable.
 const CANCELLED = 1;
@@ -33,6 +34,16 @@ export interface RetryOptions {
   maxElapsedMs?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Where the inner exporter sends, named in the warning about dropped spans. */
+  endpoint?: string;
+}
+
+/**
+ * The failure a batch ends with once it is given up. Its warning was already written (one line,
+ * rate-limited); an error handler that sees this error again has nothing to add.
+ */
+export class SpansDroppedError extends Error {
+  override readonly name = 'SpansDroppedError';
 }
 
 /**
@@ -45,6 +56,7 @@ export class RetryingSpanExporter implements SpanExporter {
   private readonly maxElapsedMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly endpoint: string | undefined;
   private stopped = false;
   /** Until then the collector counts as down: batches get one attempt, no retries, so none lingers. */
   private downUntil = 0;
@@ -54,16 +66,18 @@ export class RetryingSpanExporter implements SpanExporter {
 
   constructor(
     private readonly inner: SpanExporter,
-    { maxElapsedMs = 5_000, initialBackoffMs = 250, maxBackoffMs = 2_000 }: RetryOptions = {},
+    { maxElapsedMs = 5_000, initialBackoffMs = 250, maxBackoffMs = 2_000, endpoint }: RetryOptions = {},
   ) {
+    this.endpoint = endpoint;
     this.maxElapsedMs = maxElapsedMs;
     this.initialBackoffMs = initialBackoffMs;
     this.maxBackoffMs = maxBackoffMs;
   }
 
   /**
-   * The process is ending: while the collector counts as down, batches are given up at once rather
-   * than waiting out a connection attempt (the batch processor still counts them).
+   * The process is ending: batches get one attempt and no retries, so a process whose collector is
+   * down ends as promptly as one whose collector answers; while the collector counts as down, batches
+   * are given up at once rather than waiting out a connection attempt (their loss was reported).
    */
   prepareForExit(): void {
     this.exiting = true;
@@ -72,21 +86,26 @@ export class RetryingSpanExporter implements SpanExporter {
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     if (this.exiting && Date.now() < this.downUntil) {
       this.dropped += spans.length;
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error('collector unreachable at exit') });
+      resultCallback({
+        code: ExportResultCode.FAILED,
+        error: new SpansDroppedError('collector unreachable at exit'),
+      });
       return;
     }
     const started = Date.now();
     // A collector that just exhausted a retry budget is likely still down: one attempt, no retries.
-    const mayRetry = started >= this.downUntil;
+    const mayRetry = started >= this.downUntil && !this.exiting;
     let attempt = 0;
     const giveUp = (result: ExportResult, unreachable: boolean) => {
       if (unreachable) this.downUntil = Date.now() + this.maxElapsedMs;
       this.dropped += spans.length;
+      const where = this.endpoint === undefined ? 'the collector' : `the collector at ${this.endpoint}`;
+      const why = explainExportFailure(this.endpoint ?? '', result.error);
       // Rate-limited by the diagnostics logger: one line a minute, with a count of the lines suppressed.
       diag.warn(
-        `mcpscope: ${spans.length} spans were not delivered and are dropped (${this.dropped} since start)`,
+        `mcpscope: ${spans.length} spans could not be delivered to ${where} and are dropped (${this.dropped} since start): ${why}`,
       );
-      resultCallback(result);
+      resultCallback({ code: result.code, error: new SpansDroppedError(`${spans.length} spans dropped`) });
     };
     const send = () =>
       this.inner.export(spans, (result) => {
@@ -96,7 +115,7 @@ export class RetryingSpanExporter implements SpanExporter {
           return;
         }
         const retryable = isRetryableExportError(result.error);
-        if (this.stopped || !retryable || !mayRetry) {
+        if (this.stopped || this.exiting || !retryable || !mayRetry) {
           giveUp(result, retryable);
           return;
         }

@@ -8,7 +8,12 @@
  */
 import { createRequire } from 'node:module';
 import { diag, ProxyTracerProvider, trace, type TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  setGlobalErrorHandler,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import type * as OtlpGrpcTraceExporterModule from '@opentelemetry/exporter-trace-otlp-grpc';
 import type * as OtlpJsonTraceExporterModule from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtlpProtobufTraceExporterModule from '@opentelemetry/exporter-trace-otlp-proto';
@@ -24,7 +29,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { shortenOtlpGrpcReconnectBackoff } from './grpc-reconnect.js';
 import { McpInstrumentation } from './instrumentation.js';
-import { RetryingSpanExporter } from './retrying-span-exporter.js';
+import { RetryingSpanExporter, SpansDroppedError } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 import { TaskIdSpanProcessor } from './task-context.js';
@@ -33,6 +38,22 @@ import type { McpInstrumentationConfig } from './types.js';
 // Exporters and the full Node SDK are loaded only when the configuration asks for them: each costs
 // start-up time, and the Node SDK alone loads every exporter it knows of.
 const loadModule = createRequire(__filename);
+
+/**
+ * A package only some configurations need, an optional peer dependency so the usual install stays
+ * small. Missing, the error says which variable asked for it and what to install.
+ */
+const loadOptionalPeer = (name: string, askedBy: string): unknown => {
+  try {
+    return loadModule(name);
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${name}'`)) {
+      throw new Error(`${askedBy} needs ${name}, which is not installed: npm install ${name}`);
+    }
+    throw error;
+  }
+};
 
 const STARTED = Symbol.for('mcpscope.register.started');
 const globals = globalThis as unknown as { [STARTED]?: Promise<void> };
@@ -64,6 +85,12 @@ const listFromEnv = (value: string | undefined): string[] =>
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
 
+/** Where the OTLP/gRPC trace exporter sends, as it reads it from the environment, for diagnostics. */
+const otlpGrpcEndpoint = (env: NodeJS.ProcessEnv): string =>
+  env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ||
+  env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ||
+  'http://localhost:4317';
+
 /** `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, gRPC unless told otherwise. */
 const otlpProtocol = (env: NodeJS.ProcessEnv): string =>
   (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || 'grpc';
@@ -82,17 +109,23 @@ const traceExporterNames = (env: NodeJS.ProcessEnv): string[] => {
 };
 
 /**
- * Whether the configuration asks for more than OTLP traces with W3C propagation: another trace
- * exporter, metrics or logs, another propagator. Only then is the full Node SDK loaded.
+ * What in the configuration asks for more than OTLP traces with W3C propagation (another trace
+ * exporter, metrics or logs, another propagator), as `VARIABLE=value`; undefined when nothing does.
+ * Only then is the full Node SDK loaded.
  */
-const needsFullNodeSdk = (env: NodeJS.ProcessEnv): boolean => {
-  if (!traceExporterNames(env).every((name) => OWN_TRACE_EXPORTERS.has(name))) return true;
-  if (!OTLP_PROTOCOLS.has(otlpProtocol(env))) return true;
-  for (const signal of [env.OTEL_METRICS_EXPORTER, env.OTEL_LOGS_EXPORTER]) {
-    const exporters = listFromEnv(signal);
-    if (exporters.length > 0 && !exporters.includes('none')) return true;
+const fullNodeSdkReason = (env: NodeJS.ProcessEnv): string | undefined => {
+  const exporters = traceExporterNames(env);
+  if (!exporters.every((name) => OWN_TRACE_EXPORTERS.has(name)))
+    return `OTEL_TRACES_EXPORTER=${exporters.join(',')}`;
+  if (!OTLP_PROTOCOLS.has(otlpProtocol(env))) return `OTEL_EXPORTER_OTLP_PROTOCOL=${otlpProtocol(env)}`;
+  for (const name of ['OTEL_METRICS_EXPORTER', 'OTEL_LOGS_EXPORTER'] as const) {
+    const signalExporters = listFromEnv(env[name]);
+    if (signalExporters.length > 0 && !signalExporters.includes('none')) return `${name}=${env[name]}`;
   }
-  return listFromEnv(env.OTEL_PROPAGATORS).some((name) => !W3C_PROPAGATORS.has(name));
+  const propagators = listFromEnv(env.OTEL_PROPAGATORS);
+  if (propagators.some((name) => !W3C_PROPAGATORS.has(name)))
+    return `OTEL_PROPAGATORS=${env.OTEL_PROPAGATORS}`;
+  return undefined;
 };
 
 /** The OTLP exporter for `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`, gRPC unless told otherwise. */
@@ -105,17 +138,21 @@ const otlpTraceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefi
       ) as typeof OtlpGrpcTraceExporterModule;
       shortenOtlpGrpcReconnectBackoff();
       // This exporter reports every gRPC error as final: retry what the collector could not take.
-      return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)));
+      return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)), {
+        endpoint: otlpGrpcEndpoint(env),
+      });
     }
     case 'http/protobuf': {
-      const { OTLPTraceExporter } = loadModule(
+      const { OTLPTraceExporter } = loadOptionalPeer(
         '@opentelemetry/exporter-trace-otlp-proto',
+        'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
       ) as typeof OtlpProtobufTraceExporterModule;
       return new OTLPTraceExporter(exportTimeout(env));
     }
     case 'http/json': {
-      const { OTLPTraceExporter } = loadModule(
+      const { OTLPTraceExporter } = loadOptionalPeer(
         '@opentelemetry/exporter-trace-otlp-http',
+        'OTEL_EXPORTER_OTLP_PROTOCOL=http/json',
       ) as typeof OtlpJsonTraceExporterModule;
       return new OTLPTraceExporter(exportTimeout(env));
     }
@@ -199,7 +236,9 @@ const flushOnExit = (sdk: { shutdown(): Promise<void> }, exporter: SpanExporter 
         .then(() => {
           flushed = true;
         })
-        .catch((error: unknown) => diag.error('mcpscope: shutdown failed', error)),
+        .catch((error: unknown) => {
+          if (!(error instanceof SpansDroppedError)) diag.error('mcpscope: shutdown failed', error);
+        }),
       // Ref'd: the process lives on for the flush, at most this long.
       new Promise<void>((resolve) => {
         budget = setTimeout(resolve, EXIT_FLUSH_BUDGET_MS);
@@ -256,8 +295,9 @@ const startNodeSdk = (
   env: NodeJS.ProcessEnv,
   instrumentation: McpInstrumentation,
   exporters: TraceExporters | undefined,
+  reason: string,
 ): { shutdown(): Promise<void> } => {
-  const { NodeSDK } = loadModule('@opentelemetry/sdk-node') as typeof NodeSdkModule;
+  const { NodeSDK } = loadOptionalPeer('@opentelemetry/sdk-node', reason) as typeof NodeSdkModule;
   // Exporters read the environment when the SDK starts: both steps run in it.
   const sdk = inSdkEnvironment(env, () => {
     const started = new NodeSDK({
@@ -274,6 +314,15 @@ const startNodeSdk = (
   return sdk;
 };
 
+/**
+ * The SDK's own errors, one diagnostic line each: its default handler writes the error with its
+ * stack. A batch the exporter gave up on was already reported, with its endpoint and what to check.
+ */
+const reportSdkError = (error: unknown): void => {
+  if (error instanceof SpansDroppedError) return;
+  diag.error('mcpscope: OpenTelemetry SDK error', error);
+};
+
 const start = (): Promise<void> => {
   const env = process.env;
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return Promise.resolve();
@@ -287,11 +336,13 @@ const start = (): Promise<void> => {
       registerInstrumentations({ instrumentations: [instrumentation] });
       return instrumentation.ready;
     }
+    setGlobalErrorHandler(reportSdkError);
     const exporters = traceExportersFromEnv(env);
+    const fullSdkReason = fullNodeSdkReason(env);
     const sdk =
-      exporters && !needsFullNodeSdk(env)
+      exporters && fullSdkReason === undefined
         ? startTracing(env, instrumentation, exporters)
-        : startNodeSdk(env, instrumentation, exporters);
+        : startNodeSdk(env, instrumentation, exporters, fullSdkReason ?? `the OTEL_* configuration`);
     flushOnExit(sdk, exporters?.otlp);
   } catch (error) {
     diag.error('mcpscope: could not start OpenTelemetry; the application runs uninstrumented', error);

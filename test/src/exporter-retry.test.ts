@@ -7,7 +7,11 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { expect, it } from 'vitest';
-import { RetryingSpanExporter, shortenOtlpGrpcReconnectBackoff } from '@mcpscope/instrumentation';
+import {
+  RetryingSpanExporter,
+  shortenOtlpGrpcReconnectBackoff,
+  SpansDroppedError,
+} from '@mcpscope/instrumentation';
 import { freePort } from './support/processes.js';
 import { startRecordingCollector } from './support/recording-collector.js';
 
@@ -46,9 +50,11 @@ it('a batch exported while the collector is down is delivered once it is back', 
 
 it('gives up after the retry budget and reports the failure', async () => {
   const port = await freePort();
-  const exporter = new RetryingSpanExporter(new OTLPTraceExporter({ url: `http://127.0.0.1:${port}` }), {
+  const url = `http://127.0.0.1:${port}`;
+  const exporter = new RetryingSpanExporter(new OTLPTraceExporter({ url }), {
     initialBackoffMs: 50,
     maxElapsedMs: 1000,
+    endpoint: url,
   });
   const warnings: string[] = [];
   diag.setLogger(
@@ -62,10 +68,14 @@ it('gives up after the retry budget and reports the failure', async () => {
     const started = Date.now();
     await new Promise<ExportResult>((resolve) => exporter.export(finishedSpans(), resolve));
     expect(Date.now() - started).toBeLessThan(900);
+    // Each names the endpoint and what to check; the batch processor gets an error with nothing left to say.
+    const hint =
+      'nothing listens there; is the collector running (`npx mcpscope collector`), and does OTEL_EXPORTER_OTLP_ENDPOINT name its gRPC port?';
     expect(warnings).toEqual([
-      'mcpscope: 1 spans were not delivered and are dropped (1 since start)',
-      'mcpscope: 1 spans were not delivered and are dropped (2 since start)',
+      `mcpscope: 1 spans could not be delivered to the collector at ${url} and are dropped (1 since start): ${hint}`,
+      `mcpscope: 1 spans could not be delivered to the collector at ${url} and are dropped (2 since start): ${hint}`,
     ]);
+    expect(result.error).toBeInstanceOf(SpansDroppedError);
   } finally {
     diag.disable();
     await exporter.shutdown();
