@@ -28,6 +28,7 @@ import {
   ATTR_RPC_RESPONSE_STATUS_CODE,
   BAGGAGE_MCPSCOPE_TASK_ID,
   ERROR_TYPE_CANCELLED,
+  MCP_METHOD_TOOLS_CALL,
 } from './conventions.js';
 import {
   classifyHandlerError,
@@ -369,7 +370,7 @@ export class McpTelemetry {
     }
     const taskId = taskIdFrom(parent);
     if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
-    if (message.method === 'tools/call') this.addArguments(attributes, message.params?.arguments);
+    if (message.method === MCP_METHOD_TOOLS_CALL) this.addArguments(attributes, message.params?.arguments);
     return attributes;
   }
 
@@ -423,7 +424,7 @@ export class McpTelemetry {
         span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, classification.httpStatusCode);
       }
       let message = this.redactor.redactString(classification.message).value;
-      const args = request?.method === 'tools/call' ? request.params?.arguments : undefined;
+      const args = request?.method === MCP_METHOD_TOOLS_CALL ? request.params?.arguments : undefined;
       // A server may echo an argument in its error ("bad password hunter2"): what the arguments'
       // redaction replaced whole is replaced in the message too. Only on errors, so calls pay nothing.
       if (args !== undefined && message !== '')

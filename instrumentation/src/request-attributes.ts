@@ -14,6 +14,7 @@ import {
   GEN_AI_OPERATION_EXECUTE_TOOL,
   NETWORK_TRANSPORT_PIPE,
   NETWORK_TRANSPORT_TCP,
+  MCP_METHOD_TOOLS_CALL,
 } from './conventions.js';
 
 /** The slice of a JSON-RPC request or notification the instrumentation reads. */
@@ -50,7 +51,7 @@ export const requestTarget = (message: McpMessage): RequestTarget => {
   const params = message.params;
   if (!params) return {};
   const name = typeof params.name === 'string' ? params.name : undefined;
-  if (message.method === 'tools/call') return { tool: name };
+  if (message.method === MCP_METHOD_TOOLS_CALL) return { tool: name };
   if (message.method === 'prompts/get') return { prompt: name };
   if (RESOURCE_URI_METHODS.has(message.method) && typeof params.uri === 'string') {
     return { resourceUri: params.uri };

@@ -4,6 +4,7 @@ import {
   ATTR_MCPSCOPE_RESULT_CONTENT_TYPES,
   ATTR_MCPSCOPE_RESULT_SIZE,
   ERROR_TYPE_TOOL_ERROR,
+  MCP_METHOD_TOOLS_CALL,
 } from './conventions.js';
 import {
   addTaskAttributes,
@@ -51,15 +52,15 @@ export const recordResult = (
     markInputRequiredAnswer(span, value);
     return;
   }
-  const task = method === 'tools/call' || isTaskMethod(method) ? taskOfResult(value) : undefined;
+  const task = method === MCP_METHOD_TOOLS_CALL || isTaskMethod(method) ? taskOfResult(value) : undefined;
   if (task !== undefined) {
     addTaskAttributes(span, task);
-    if (method === 'tools/call') onTaskCreated(task.taskId);
-    if (method === 'tools/call' && value.content === undefined) return;
+    if (method === MCP_METHOD_TOOLS_CALL) onTaskCreated(task.taskId);
+    if (method === MCP_METHOD_TOOLS_CALL && value.content === undefined) return;
   }
   // A task's result is its tool's result: a tool error there is the call's (`tasks/result`).
-  if (method !== 'tools/call' && method !== 'tasks/result') return;
-  if (method === 'tools/call') recordToolResult(span, value);
+  if (method !== MCP_METHOD_TOOLS_CALL && method !== 'tasks/result') return;
+  if (method === MCP_METHOD_TOOLS_CALL) recordToolResult(span, value);
   if (value.isError === true) {
     // The result text is the tool's business and may hold anything: it never becomes the status.
     span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_TOOL_ERROR);
