@@ -49,13 +49,19 @@ const packInstrumentation = (): string => {
 };
 
 /** A project outside the repository with the tarball and `packages`, kept between runs of the same tarball. */
-const freshProject = (tarball: string, packages: string[]): string => {
+const freshProject = (label: string, tarball: string, packages: string[]): string => {
   const digest = createHash('sha256')
     .update(readFileSync(tarball))
     .update(packages.join(' '))
     .digest('hex')
     .slice(0, 16);
-  const dir = join(tmpdir(), `mcpscope-v2-project-${digest}`);
+  const prefix = `mcpscope-v2-project-${label}-`;
+  const dir = join(tmpdir(), `${prefix}${digest}`);
+  // Projects of earlier tarballs are of no more use: each holds a full install.
+  for (const stale of readdirSync(tmpdir()).filter(
+    (name) => name.startsWith(prefix) && name !== `${prefix}${digest}`,
+  ))
+    rmSync(join(tmpdir(), stale), { recursive: true, force: true });
   if (!existsSync(join(dir, 'node_modules', '@mcpscope', 'instrumentation'))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -147,7 +153,7 @@ describe('SDK v2 from packed tarballs in a fresh project (2.4.0, the upper end o
   let project: string;
   let infraUrl: string;
   beforeAll(async () => {
-    project = freshProject(tarball, v2Packages('2.4.0', true));
+    project = freshProject('2.4.0', tarball, v2Packages('2.4.0', true));
     infraUrl = await startHttpServer(project, 'infra-http');
   }, 300_000);
 
@@ -240,7 +246,7 @@ describe('SDK v2 from packed tarballs in a fresh project (2.4.0, the upper end o
 
 describe('SDK v2 at the lower end of the range (2.0.0)', () => {
   it('a v2 ESM agent and a v2 CommonJS stdio server, both instrumented by the one import', async () => {
-    const project = freshProject(tarball, v2Packages('2.0.0', false));
+    const project = freshProject('2.0.0', tarball, v2Packages('2.0.0', false));
     const taskId = 'task-v2-oldest';
     // No HTTP server in this project: the agent's HTTP calls fail fast against a closed port, and the
     // stdio calls are what this case is about.
