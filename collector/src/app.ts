@@ -11,7 +11,7 @@ import { createForwarder, type Forwarder } from './forward/index.js';
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
 import { TRUNCATION_MARKER } from './otlp/index.js';
-import { IngestQueue } from './pipeline/index.js';
+import { IngestQueue, WorkBudget } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
 
@@ -142,6 +142,8 @@ export const startCollector = async (
     tokens: config.authTokens,
     ...(config.oidc === undefined ? {} : { oidc: config.oidc }),
   });
+  // One bound on requests being read, inflated, decoded and redacted, whichever receiver took them.
+  const workBudget = new WorkBudget();
   const limits = {
     maxBodyBytes: config.maxBodyBytes,
     maxDecompressedBytes: config.maxDecompressedBytes,
@@ -180,7 +182,10 @@ export const startCollector = async (
   };
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
-  app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
+  app.route(
+    '/',
+    otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits, workBudget }),
+  );
 
   const stopMaintenance = startStoreMaintenance({
     store,
@@ -201,6 +206,7 @@ export const startCollector = async (
       authenticator,
       observer: metrics,
       limits,
+      workBudget,
     });
   } catch (error) {
     stopMaintenance();

@@ -1,0 +1,87 @@
+/**
+ * A bound on the bytes of requests between admission and the ingest queue: bodies being read,
+ * inflated, decoded and redacted. The queue bounds what waits for commit; this bounds everything
+ * before it, counted in decompressed bytes, so a flood of small compressed requests cannot each
+ * inflate to the per-request cap at once.
+ */
+export interface WorkBudgetOptions {
+  /** Bytes in progress at most; one request is still admitted when nothing else is in progress. */
+  capacityBytes?: number;
+}
+
+/** Bytes one request holds against the budget while it is worked on. */
+export interface WorkReservation {
+  readonly bytes: number;
+  /** Holds `bytes` instead; growing can fail (false, nothing changed), shrinking always succeeds. */
+  resize(bytes: number): boolean;
+  /** Gives the bytes back; a second call does nothing. */
+  release(): void;
+}
+
+export const DEFAULT_WORK_BUDGET_BYTES = 32 * 1024 * 1024;
+
+export class WorkBudget {
+  readonly capacityBytes: number;
+  private used = 0;
+  private holders = 0;
+
+  constructor({ capacityBytes = DEFAULT_WORK_BUDGET_BYTES }: WorkBudgetOptions = {}) {
+    this.capacityBytes = capacityBytes;
+  }
+
+  /** Bytes held by requests in progress. */
+  get bytesInProgress(): number {
+    return this.used;
+  }
+
+  /** Undefined when `bytes` do not fit beside the requests already in progress. */
+  tryReserve(bytes: number): WorkReservation | undefined {
+    if (!this.fits(bytes, 0)) return undefined;
+    this.used += bytes;
+    this.holders += 1;
+    return new Reservation(this, bytes);
+  }
+
+  /** Whether `extra` bytes fit; a request alone (besides `own` holders) always fits, or it could never run. */
+  fits(extra: number, own: number): boolean {
+    if (this.holders - own === 0) return true;
+    return this.used + extra <= this.capacityBytes;
+  }
+
+  /** For reservations only: applies a change they checked. */
+  adjust(bytes: number, holders: number): void {
+    this.used += bytes;
+    this.holders += holders;
+  }
+}
+
+class Reservation implements WorkReservation {
+  private held: number;
+  private released = false;
+
+  constructor(
+    private readonly budget: WorkBudget,
+    bytes: number,
+  ) {
+    this.held = bytes;
+  }
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  resize(bytes: number): boolean {
+    if (this.released) return false;
+    if (bytes > this.held && !this.budget.fits(bytes - this.held, 1)) return false;
+    this.budget.adjust(bytes - this.held, 0);
+    this.held = bytes;
+    return true;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.budget.adjust(-this.held, -1);
+    this.held = 0;
+  }
+}
