@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { WorkBudget } from './work-budget.js';
+
+describe('WorkBudget', () => {
+  it('admits requests while their bytes fit, and one alone whatever its size', () => {
+    const budget = new WorkBudget({ capacityBytes: 100 });
+    const large = budget.tryReserve(500);
+    expect(large?.bytes, 'alone, a request larger than the budget still runs').toBe(500);
+    expect(budget.tryReserve(1)).toBeUndefined();
+    large?.release();
+    const first = budget.tryReserve(60);
+    expect(budget.tryReserve(50)).toBeUndefined();
+    expect(budget.tryReserve(40)).toBeDefined();
+    expect(budget.bytesInProgress).toBe(100);
+    first?.release();
+    first?.release();
+    expect(budget.bytesInProgress).toBe(40);
+  });
+
+  it('lets a reservation grow only into free room, and always shrink', () => {
+    const budget = new WorkBudget({ capacityBytes: 100 });
+    const inflating = budget.tryReserve(10)!;
+    const other = budget.tryReserve(30)!;
+    expect(inflating.resize(70)).toBe(true);
+    expect(inflating.resize(71), 'past the budget').toBe(false);
+    expect(inflating.bytes).toBe(70);
+    expect(inflating.resize(5)).toBe(true);
+    expect(budget.bytesInProgress).toBe(35);
+    other.release();
+    expect(inflating.resize(1_000), 'alone again').toBe(true);
+    inflating.release();
+    expect(budget.bytesInProgress).toBe(0);
+    expect(inflating.resize(1), 'a released reservation holds nothing').toBe(false);
+  });
+});
