@@ -7,6 +7,14 @@
 export interface WorkBudgetOptions {
   /** Bytes in progress at most; one request is still admitted when nothing else is in progress. */
   capacityBytes?: number;
+  /** Requests that may wait for room at once; past it, `reserve` answers at once. */
+  maxWaiting?: number;
+}
+
+interface Waiter {
+  bytes: number;
+  admit: (reservation: WorkReservation | undefined) => void;
+  timer: NodeJS.Timeout;
 }
 
 /** Bytes one request holds against the budget while it is worked on. */
@@ -22,11 +30,14 @@ export const DEFAULT_WORK_BUDGET_BYTES = 32 * 1024 * 1024;
 
 export class WorkBudget {
   readonly capacityBytes: number;
+  private readonly maxWaiting: number;
   private used = 0;
   private holders = 0;
+  private readonly waiting: Waiter[] = [];
 
-  constructor({ capacityBytes = DEFAULT_WORK_BUDGET_BYTES }: WorkBudgetOptions = {}) {
+  constructor({ capacityBytes = DEFAULT_WORK_BUDGET_BYTES, maxWaiting = 256 }: WorkBudgetOptions = {}) {
     this.capacityBytes = capacityBytes;
+    this.maxWaiting = maxWaiting;
   }
 
   /** Bytes held by requests in progress. */
@@ -34,12 +45,35 @@ export class WorkBudget {
     return this.used;
   }
 
-  /** Undefined when `bytes` do not fit beside the requests already in progress. */
+  /** Undefined when `bytes` do not fit beside the requests already in progress (or others wait first). */
   tryReserve(bytes: number): WorkReservation | undefined {
-    if (!this.fits(bytes, 0)) return undefined;
-    this.used += bytes;
-    this.holders += 1;
-    return new Reservation(this, bytes);
+    if (this.waiting.length > 0 || !this.fits(bytes, 0)) return undefined;
+    return this.take(bytes);
+  }
+
+  /**
+   * Waits, first come first served, up to `waitMs` for `bytes` to fit; undefined when they did not,
+   * or at once when too many wait already. A request that waits has not been read yet: it costs
+   * next to nothing, while refusing it would make a well-behaved exporter back off or drop data.
+   */
+  reserve(bytes: number, waitMs: number): Promise<WorkReservation | undefined> {
+    const now = this.tryReserve(bytes);
+    if (now !== undefined || this.waiting.length >= this.maxWaiting || waitMs <= 0) {
+      return Promise.resolve(now);
+    }
+    return new Promise((admit) => {
+      const waiter: Waiter = {
+        bytes,
+        admit,
+        timer: setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          admit(undefined);
+          // The one that timed out may have stood in front of others that fit.
+          this.admitWaiting();
+        }, waitMs),
+      };
+      this.waiting.push(waiter);
+    });
   }
 
   /** Whether `extra` bytes fit; a request alone (besides `own` holders) always fits, or it could never run. */
@@ -52,6 +86,21 @@ export class WorkBudget {
   adjust(bytes: number, holders: number): void {
     this.used += bytes;
     this.holders += holders;
+    if (bytes < 0) this.admitWaiting();
+  }
+
+  private take(bytes: number): WorkReservation {
+    this.used += bytes;
+    this.holders += 1;
+    return new Reservation(this, bytes);
+  }
+
+  private admitWaiting(): void {
+    for (let next = this.waiting[0]; next !== undefined && this.fits(next.bytes, 0); next = this.waiting[0]) {
+      this.waiting.shift();
+      clearTimeout(next.timer);
+      next.admit(this.take(next.bytes));
+    }
   }
 }
 

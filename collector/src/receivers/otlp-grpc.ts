@@ -14,6 +14,8 @@ export interface OtlpGrpcOptions extends OtlpReceiverOptions {
   port: number;
   /** How long an admitted call may take to deliver its message before it is ended as UNAVAILABLE. */
   messageTimeoutMs?: number;
+  /** How long a call may wait for room in the work budget before it is refused as UNAVAILABLE. */
+  admissionWaitMs?: number;
 }
 
 export interface OtlpGrpcReceiver {
@@ -26,6 +28,7 @@ const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService
 const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const CLOSE_GRACE_MS = 5_000;
 const MESSAGE_TIMEOUT_MS = 10_000;
+const ADMISSION_WAIT_MS = 2_000;
 
 /** Messages pass through grpc-js as bytes: decoding happens in the handler, where failures map to OTLP statuses. */
 const rawUnaryMethod = (path: string): grpc.MethodDefinition<Buffer, Uint8Array> => ({
@@ -74,6 +77,7 @@ export async function startOtlpGrpcReceiver({
   onCommitted,
   workBudget = new WorkBudget(),
   messageTimeoutMs = MESSAGE_TIMEOUT_MS,
+  admissionWaitMs = ADMISSION_WAIT_MS,
 }: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
   const limits = resolveOtlpLimits(partialLimits);
   const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
@@ -110,14 +114,16 @@ export async function startOtlpGrpcReceiver({
         return { refusal: busy(overloadedOutcome(error)) };
       }
     }
-    const reservation = workBudget.tryReserve(limits.maxDecompressedBytes);
+    const reservation = await workBudget.reserve(limits.maxDecompressedBytes, admissionWaitMs);
     return reservation ? { reservation } : { refusal: busy(busyOutcome()) };
   };
 
   const admission: grpc.ServerInterceptor = (method, call) => {
     let reservation: WorkReservation | undefined;
     let messageTimer: NodeJS.Timeout | undefined;
+    let finished = false;
     const finish = () => {
+      finished = true;
       clearTimeout(messageTimer);
       reservation?.release();
     };
@@ -128,6 +134,8 @@ export async function startOtlpGrpcReceiver({
             admit(method.path, metadata).then(
               (admitted) => {
                 if ('refusal' in admitted) return call.sendStatus(admitted.refusal as grpc.StatusObject);
+                // The caller may have gone away while the call waited for room.
+                if (finished) return admitted.reservation.release();
                 reservation = admitted.reservation;
                 reservations.set(metadata, reservation);
                 // A sender that trickles its message would hold its reservation for as long as it likes.
