@@ -8,6 +8,7 @@ import { createAuthenticator, requireAuth } from './auth/index.js';
 import type { CollectorConfig } from './config/index.js';
 import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
+import { hostAllowList, jsonOnly } from './guards/index.js';
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
 import { TRUNCATION_MARKER } from './otlp/index.js';
@@ -156,6 +157,8 @@ export const startCollector = async (
   app.notFound(() => {
     throw new ApiError(404, 'not_found', 'no such route');
   });
+  // Before any route: a page rebinding its own name to this address gets nothing.
+  app.use('*', hostAllowList({ allowedHosts: config.allowedHosts }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const ready = store.isOpen && !queue.isFull;
@@ -180,6 +183,7 @@ export const startCollector = async (
     },
     redacted: (byRule) => metrics.redacted(byRule),
   };
+  app.use('/api/*', jsonOnly({ allowedHosts: config.allowedHosts }));
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
   app.route(
