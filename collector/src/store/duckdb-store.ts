@@ -1427,10 +1427,16 @@ export class DuckDbStore implements SpanStore {
         taskId,
       });
       if (known.currentRowCount === 0) return false;
+      const recorded = BigInt(Date.now());
       await connection.run(
         "INSERT INTO feedback VALUES ($taskId, $verdict, $note, 'api', $recorded)",
-        { taskId, verdict, note, recorded: BigInt(Date.now()) },
+        { taskId, verdict, note, recorded },
         { note: VARCHAR },
+      );
+      // Only the latest verdict is ever read: earlier ones would only grow the table.
+      await connection.run(
+        "DELETE FROM feedback WHERE task_id = $taskId AND source = 'api' AND recorded_ms < $recorded",
+        { taskId, recorded },
       );
       return true;
     });
@@ -1442,6 +1448,16 @@ export class DuckDbStore implements SpanStore {
         cutoff: BigInt(Math.trunc(cutoffMs)) * 1_000_000n,
       });
       return result.rowsChanged;
+    });
+  }
+
+  /** Deletes verdicts (from the API or from spans) recorded before the cutoff. Returns the number deleted. */
+  deleteFeedbackRecordedBefore(cutoffMs: number): Promise<number> {
+    return this.write(async (connection) => {
+      const cutoff = BigInt(Math.trunc(cutoffMs));
+      const api = await connection.run('DELETE FROM feedback WHERE recorded_ms < $cutoff', { cutoff });
+      const spans = await connection.run('DELETE FROM span_feedback WHERE recorded_ms < $cutoff', { cutoff });
+      return api.rowsChanged + spans.rowsChanged;
     });
   }
 
