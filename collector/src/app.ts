@@ -11,7 +11,6 @@ import { createForwarder, type Forwarder } from './forward/index.js';
 import { hostAllowList, jsonOnly } from './guards/index.js';
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
-import { TRUNCATION_MARKER } from './otlp/index.js';
 import { IngestQueue, WorkBudget } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
@@ -131,8 +130,8 @@ export const startCollector = async (
   metrics.queueCapacity(queue.capacity);
 
   const redactor = createRedactor({
-    // Values are cut at ingest already (and the sender told); redaction must not cut them shorter.
-    maxStringLength: config.maxAttributeValueLength + TRUNCATION_MARKER.length,
+    // Redaction sees values whole (a request bounds them); ingest cuts them to the configured length after.
+    maxStringLength: config.maxDecompressedBytes,
     rules: config.redactionRules.map((rule) => ({
       name: rule.name,
       ...(rule.key === undefined ? {} : { key: new RegExp(rule.key, 'i') }),

@@ -9,6 +9,7 @@ import type { PartialSuccess } from '../otlp/encode.js';
 import { OtlpDecodeError } from '../otlp/errors.js';
 import type { OtlpLimits } from '../otlp/limits.js';
 import type { WorkReservation } from '../pipeline/work-budget.js';
+import { cutLongStrings } from '../redact/cut-long-strings.js';
 import { redactSpans } from '../redact/redact-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
@@ -103,8 +104,13 @@ async function decodeAndCommit(
   }
 
   let redacted: ReturnType<typeof redactSpans>;
+  let cutValues: number;
   try {
     redacted = redactSpans(decoded.spans, redactor);
+    // Cut after redaction, never before: the rules saw every value whole.
+    const cut = cutLongStrings(redacted.spans, limits.maxAttributeValueLength);
+    redacted = { ...redacted, spans: cut.spans };
+    cutValues = cut.cutValues;
   } catch {
     // Never store unredacted spans; a retryable answer keeps the data with the exporter.
     reject('storage_error');
@@ -142,10 +148,10 @@ async function decodeAndCommit(
   }
 
   const partialSuccess =
-    decoded.truncatedValues > 0
+    cutValues > 0
       ? {
           rejectedSpans: 0,
-          errorMessage: `${decoded.truncatedValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
+          errorMessage: `${cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
         }
       : undefined;
   return { ok: true, spanCount: redacted.spans.length, ...(partialSuccess && { partialSuccess }) };

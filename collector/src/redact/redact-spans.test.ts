@@ -112,4 +112,11 @@ describe('redactSpans', () => {
     expect(spans[1]!.resourceAttributes.note).toBe('[REDACTED:github_token]');
     expect(count).toBe(1);
   });
+
+  it('redacts scope names, which producers set freely', () => {
+    const { spans, count } = redactSpans([span({ scopeName: `lib?token=${GITHUB_TOKEN}` })], redactor);
+    expect(spans[0]!.scopeName).not.toContain(GITHUB_TOKEN);
+    expect(spans[0]!.scopeName).toContain('[REDACTED:');
+    expect(count).toBe(1);
+  });
 });
