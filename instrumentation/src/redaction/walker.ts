@@ -1,12 +1,12 @@
 /** The walker: visits a value once, within the depth, node and length budgets, and applies the rules. */
-import { isExemptKey, normalizeKeyName } from './key-names.js';
+import { isExemptKey, KEY_SCAN_LIMIT, keyPartMatches, keyScanParts, normalizeKeyName } from './key-names.js';
 import {
   CIRCULAR_MARKER,
   MAX_DEPTH_MARKER,
   MAX_NODES_MARKER,
   MAX_STRING_LENGTH_MARKER,
+  onlyMarkers,
   redactionMarker,
-  startsWithMarker,
 } from './markers.js';
 import {
   admits,
@@ -62,7 +62,6 @@ interface Pass {
   deepAncestors: Set<object> | undefined;
 }
 
-const KEY_SCAN_LIMIT = 1024;
 /** Nesting is shallow (maxDepth is 16 by default): a short array beats a set, and a set keeps deep walks linear. */
 const SHALLOW_ANCESTORS = 32;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
@@ -112,12 +111,10 @@ const withFlags = (pattern: RegExp, add: string, remove: string): RegExp => {
   return new RegExp(pattern.source, [...flags].join(''));
 };
 
-const containsMarker = (text: string): boolean => text.includes('[REDACTED:') || text.includes('[TRUNCATED:');
-
 /** A value under a secret key worth replacing: flags, nulls, empties and earlier markers say nothing. */
 const holdsSecret = (value: unknown): boolean => {
   if (value === null || value === undefined || typeof value === 'boolean') return false;
-  if (typeof value === 'string') return value.length > 0 && !startsWithMarker(value);
+  if (typeof value === 'string') return value.length > 0 && !onlyMarkers(value);
   return true;
 };
 
@@ -221,19 +218,20 @@ export const createRedactor = ({
 
   /** The key rule a key or attribute name falls under, if any. */
   const classifyKey = (key: string): string | undefined => {
-    const scanned = key.slice(0, KEY_SCAN_LIMIT);
-    const cached = keyClassifications.get(scanned);
+    const cached = keyClassifications.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
-    // A key that is itself a marker was a secret: its value was judged when the key was redacted.
-    if (!isExemptKey(scanned, normalized) && !containsMarker(scanned)) {
-      found =
-        keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ??
-        null;
+    for (const part of keyScanParts(key)) {
+      const normalized = normalizeKeyName(part);
+      if (isExemptKey(key, normalized)) break;
+      found = keyMatchers.find((matcher) => keyPartMatches(matcher.key, part, normalized))?.name ?? null;
+      if (found !== null) break;
     }
-    if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
-    keyClassifications.set(scanned, found);
+    // Long keys are rare: only keys up to the scanned length are remembered.
+    if (key.length <= KEY_SCAN_LIMIT) {
+      if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
+      keyClassifications.set(key, found);
+    }
     return found ?? undefined;
   };
 
@@ -265,7 +263,7 @@ export const createRedactor = ({
         pattern.lastIndex = Math.max(end, match.index + 1);
       }
       const secret = text.slice(start, end);
-      const rule = end > start && !containsMarker(secret) ? detector.ruleFor(secret, match) : undefined;
+      const rule = end > start && !onlyMarkers(secret) ? detector.ruleFor(secret, match) : undefined;
       if (rule === undefined) {
         // Look again one character later: the rejected match may hide a real one.
         pattern.lastIndex = match.index + 1;
@@ -299,7 +297,7 @@ export const createRedactor = ({
       if (span === undefined) continue;
       const [start, end] = span;
       const secret = text.slice(start, end);
-      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || containsMarker(secret)) continue;
+      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || onlyMarkers(secret)) continue;
       output += text.slice(copiedUpTo, start) + redactionMarker(rule);
       copiedUpTo = end;
       assignmentName.lastIndex = end;

@@ -2,14 +2,14 @@
  * The walker as it was before prefilters, caches and cheaper bookkeeping: every scanner over every
  * string. Kept unchanged as the oracle the equivalence tests hold the engine to, output for output.
  */
-import { isExemptKey, normalizeKeyName } from '../key-names.js';
+import { isExemptKey, KEY_SCAN_LIMIT, keyPartMatches, keyScanParts, normalizeKeyName } from '../key-names.js';
 import {
   CIRCULAR_MARKER,
   MAX_DEPTH_MARKER,
   MAX_NODES_MARKER,
   MAX_STRING_LENGTH_MARKER,
   redactionMarker,
-  startsWithMarker,
+  onlyMarkers,
 } from '../markers.js';
 import {
   ASSIGNED_VALUE,
@@ -46,7 +46,6 @@ interface Pass {
   ancestors: Set<object>;
 }
 
-const KEY_SCAN_LIMIT = 1024;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
 /**
  * JSON documents up to this length are parsed whole before the length cut, so their keys still name
@@ -76,12 +75,10 @@ const withFlags = (pattern: RegExp, add: string, remove: string): RegExp => {
   return new RegExp(pattern.source, [...flags].join(''));
 };
 
-const containsMarker = (text: string): boolean => text.includes('[REDACTED:') || text.includes('[TRUNCATED:');
-
 /** A value under a secret key worth replacing: flags, nulls, empties and earlier markers say nothing. */
 const holdsSecret = (value: unknown): boolean => {
   if (value === null || value === undefined || typeof value === 'boolean') return false;
-  if (typeof value === 'string') return value.length > 0 && !startsWithMarker(value);
+  if (typeof value === 'string') return value.length > 0 && !onlyMarkers(value);
   return true;
 };
 
@@ -156,19 +153,20 @@ export const createReferenceRedactor = ({
 
   /** The key rule a key or attribute name falls under, if any. */
   const classifyKey = (key: string): string | undefined => {
-    const scanned = key.slice(0, KEY_SCAN_LIMIT);
-    const cached = keyClassifications.get(scanned);
+    const cached = keyClassifications.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
-    // A key that is itself a marker was a secret: its value was judged when the key was redacted.
-    if (!isExemptKey(scanned, normalized) && !containsMarker(scanned)) {
-      found =
-        keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ??
-        null;
+    for (const part of keyScanParts(key)) {
+      const normalized = normalizeKeyName(part);
+      if (isExemptKey(key, normalized)) break;
+      found = keyMatchers.find((matcher) => keyPartMatches(matcher.key, part, normalized))?.name ?? null;
+      if (found !== null) break;
     }
-    if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
-    keyClassifications.set(scanned, found);
+    // Long keys are rare: only keys up to the scanned length are remembered.
+    if (key.length <= KEY_SCAN_LIMIT) {
+      if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
+      keyClassifications.set(key, found);
+    }
     return found ?? undefined;
   };
 
@@ -199,7 +197,7 @@ export const createReferenceRedactor = ({
         pattern.lastIndex = Math.max(end, match.index + 1);
       }
       const secret = text.slice(start, end);
-      const rule = end > start && !containsMarker(secret) ? detector.ruleFor(secret, match) : undefined;
+      const rule = end > start && !onlyMarkers(secret) ? detector.ruleFor(secret, match) : undefined;
       if (rule === undefined) {
         // Look again one character later: the rejected match may hide a real one.
         pattern.lastIndex = match.index + 1;
@@ -233,7 +231,7 @@ export const createReferenceRedactor = ({
       if (span === undefined) continue;
       const [start, end] = span;
       const secret = text.slice(start, end);
-      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || containsMarker(secret)) continue;
+      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || onlyMarkers(secret)) continue;
       output += text.slice(copiedUpTo, start) + redactionMarker(rule);
       copiedUpTo = end;
       assignmentName.lastIndex = end;
