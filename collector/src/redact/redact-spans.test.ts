@@ -39,7 +39,7 @@ describe('redactSpans', () => {
       'langfuse.observation.input',
     ];
     const attributes = Object.fromEntries(
-      names.map((name) => [name, JSON.stringify({ query: 'open issues', auth: `token ${GITHUB_TOKEN}` })]),
+      names.map((name) => [name, JSON.stringify({ query: 'open issues', note: `token ${GITHUB_TOKEN}` })]),
     );
     const { spans, count, byRule } = redactSpans([span({ attributes })], redactor);
 

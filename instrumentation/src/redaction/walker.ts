@@ -111,6 +111,19 @@ const withFlags = (pattern: RegExp, add: string, remove: string): RegExp => {
   return new RegExp(pattern.source, [...flags].join(''));
 };
 
+/** Members of a JSON Web Key that hold private key material (RFC 7518): `d`, the CRT values, `k`. */
+const JWK_PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+const JWK_RULE = 'jwk_private_key';
+
+/** An object with a `kty` string is a JSON Web Key, whose one-letter members are key material. */
+const isJsonWebKey = (entries: Record<string, unknown>): boolean => {
+  try {
+    return typeof entries.kty === 'string';
+  } catch {
+    return false;
+  }
+};
+
 /** A value under a secret key worth replacing: flags, nulls, empties and earlier markers say nothing. */
 const holdsSecret = (value: unknown): boolean => {
   if (value === null || value === undefined || typeof value === 'boolean') return false;
@@ -467,6 +480,7 @@ export const createRedactor = ({
     const output: Record<string, unknown> = {};
     // Input keys are distinct: only once one was renamed can a later one collide with an earlier entry.
     let renamed = false;
+    const jwk = isJsonWebKey(entries);
     for (const key of Object.keys(entries)) {
       if (pass.nodes >= maxNodes) {
         pass.changed = true;
@@ -477,7 +491,7 @@ export const createRedactor = ({
       const redactedKey = redactText(key, depth, pass, false);
       if (redactedKey !== key) renamed = true;
       const outputKey = renamed ? uniqueKey(output, redactedKey) : redactedKey;
-      const rule = classifyKey(key);
+      const rule = classifyKey(key) ?? (jwk && JWK_PRIVATE_MEMBERS.has(key) ? JWK_RULE : undefined);
       if (rule !== undefined && holdsSecret(child)) {
         pass.nodes++;
         tally(pass, rule);

@@ -75,6 +75,17 @@ const withFlags = (pattern: RegExp, add: string, remove: string): RegExp => {
   return new RegExp(pattern.source, [...flags].join(''));
 };
 
+const JWK_PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+const JWK_RULE = 'jwk_private_key';
+
+const isJsonWebKey = (entries: Record<string, unknown>): boolean => {
+  try {
+    return typeof entries.kty === 'string';
+  } catch {
+    return false;
+  }
+};
+
 /** A value under a secret key worth replacing: flags, nulls, empties and earlier markers say nothing. */
 const holdsSecret = (value: unknown): boolean => {
   if (value === null || value === undefined || typeof value === 'boolean') return false;
@@ -358,6 +369,7 @@ export const createReferenceRedactor = ({
     pass: Pass,
   ): Record<string, unknown> => {
     const output: Record<string, unknown> = {};
+    const jwk = isJsonWebKey(entries);
     for (const key of Object.keys(entries)) {
       if (pass.nodes >= maxNodes) {
         pass.changed = true;
@@ -366,7 +378,7 @@ export const createReferenceRedactor = ({
       }
       const child = readEntry(entries, key);
       const outputKey = uniqueKey(output, redactText(key, depth, pass, false));
-      const rule = classifyKey(key);
+      const rule = classifyKey(key) ?? (jwk && JWK_PRIVATE_MEMBERS.has(key) ? JWK_RULE : undefined);
       if (rule !== undefined && holdsSecret(child)) {
         pass.nodes++;
         tally(pass, rule);
