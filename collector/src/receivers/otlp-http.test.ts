@@ -367,6 +367,17 @@ describe('OTLP/HTTP receiver facing bad input', () => {
     expect(JSON.stringify(stored)).not.toContain('hunter2');
   });
 
+  it('finds a secret sent as bytesValue, which arrives base64-encoded', async () => {
+    const bytes = Buffer.from(`Authorization: token ${GITHUB_TOKEN}`).toString('base64');
+    const response = await postJson(
+      jsonRequest({ attributes: [{ key: 'payload', value: { bytesValue: bytes } }] }),
+    );
+    expect(response.status).toBe(200);
+    const stored = sink.spans.at(-1)!.attributes.payload as string;
+    expect(stored).not.toBe(bytes);
+    expect(stored).toMatch(/^\[REDACTED:[a-z_]+\]$/);
+  });
+
   it('refuses a request with more spans than allowed, storing none of them', async () => {
     const before = sink.spans.length;
     const response = await postJson(jsonRequest({}, limits.maxSpansPerRequest + 1));

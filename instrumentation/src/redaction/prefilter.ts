@@ -272,7 +272,7 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
     contains: /sig(?:nature)?=/i,
   },
   // `"kty":"EC"` + `"d":"` + 16 + `"`.
-  jwk_private_key: { minLength: 32, allOf: ['"kty"', '"d"'] },
+  jwk_private_key: { minLength: 32, allOf: ['"kty', '"d'] },
   // `Private-Lines:` + a digit + one separator + 16.
   putty_private_key: { minLength: 32, allOf: ['Private-Lines:'] },
   // `conn u/p@`, in any case.

@@ -108,11 +108,12 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     value:
       /(?<!(?<!\\)[A-Za-z0-9_])(?:identified\s{1,4}(?:with\s{1,4}[A-Za-z0-9_]{1,64}\s{1,4})?(?:by|as)\s{1,4}(?:password\s{1,4})?|set\s{1,4}password(?:\s{1,4}for\s{1,4}[^=\r\n]{1,128})?\s{0,4}=\s{0,4}|password(?:\s{0,4}\(\s{0,4}|\s{1,4}))\\?['"](?<secret>(?<=')(?:[^'\\\r\n]|''|\\.){1,1024}(?=')|(?<=")[^"\\\r\n]{1,1024}(?=\\?"))\\?['"]/i,
   },
-  // A private JSON Web Key's private exponent `d`, after its `kty` (objects are judged by structure).
+  // A private JSON Web Key's private exponent `d`, after its `kty`, also JSON-escaped (objects are
+  // judged by structure).
   {
     name: 'jwk_private_key',
     value:
-      /"kty"\s{0,4}:\s{0,4}"[A-Za-z-]{2,8}"[^{}]{0,4096}?"d"\s{0,4}:\s{0,4}"(?<secret>[A-Za-z0-9_-]{16,8192})"/,
+      /"kty\\?"\s{0,4}:\s{0,4}\\?"[A-Za-z-]{2,8}\\?"[^{}]{0,4096}?"d\\?"\s{0,4}:\s{0,4}\\?"(?<secret>[A-Za-z0-9_-]{16,8192})\\?"/,
   },
   // PuTTY private key files: the lines after `Private-Lines: N` (also with escaped newlines).
   {

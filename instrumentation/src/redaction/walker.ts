@@ -1,4 +1,5 @@
 /** The walker: visits a value once, within the depth, node and length budgets, and applies the rules. */
+import { redactEncoded } from './encoded.js';
 import { isExemptKey, KEY_SCAN_LIMIT, keyPartMatches, keyScanParts, normalizeKeyName } from './key-names.js';
 import {
   CIRCULAR_MARKER,
@@ -369,9 +370,33 @@ export const createRedactor = ({
         measured = false;
       }
     }
+    current = redactEncoded(current, (decoded) => scanDecoded(decoded, pass));
     // Nothing replaced means the text came back as it went in; scanning it again would too.
     if (slot >= 0 && pass.count === countBefore) cleanTexts[slot] = text;
     return current;
+  };
+
+  /** A decoded run through the same scanners, once: what it decodes to is not decoded again. */
+  const scanDecoded = (decoded: string, pass: Pass): { text: string; rule: string | undefined } => {
+    const before = { ...pass.byRule };
+    let current = decoded;
+    let measured = false;
+    for (const { scan, prefilter } of scanners) {
+      if (prefilter !== undefined) {
+        if (!measured) {
+          gatherFacts(current, facts);
+          measured = true;
+        }
+        if (!admits(prefilter, facts)) continue;
+      }
+      const scanned = scan(current, pass);
+      if (scanned !== current) {
+        current = scanned;
+        measured = false;
+      }
+    }
+    const rule = Object.keys(pass.byRule).find((name) => (pass.byRule[name] ?? 0) > (before[name] ?? 0));
+    return { text: current, rule };
   };
 
   /**

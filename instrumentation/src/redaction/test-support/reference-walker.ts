@@ -2,6 +2,7 @@
  * The walker as it was before prefilters, caches and cheaper bookkeeping: every scanner over every
  * string. Kept unchanged as the oracle the equivalence tests hold the engine to, output for output.
  */
+import { redactEncoded } from '../encoded.js';
 import { isExemptKey, KEY_SCAN_LIMIT, keyPartMatches, keyScanParts, normalizeKeyName } from '../key-names.js';
 import {
   CIRCULAR_MARKER,
@@ -262,8 +263,17 @@ export const createReferenceRedactor = ({
     ...rules.filter(hasValue).map(valueDetector).map(patternScanner),
   ];
 
+  const scanDecoded = (decoded: string, pass: Pass): { text: string; rule: string | undefined } => {
+    const before = { ...pass.byRule };
+    const text = scanners.reduce((current, scanner) => scanner(current, pass), decoded);
+    const rule = Object.keys(pass.byRule).find((name) => (pass.byRule[name] ?? 0) > (before[name] ?? 0));
+    return { text, rule };
+  };
   const scanText = (text: string, pass: Pass): string =>
-    scanners.reduce((current, scanner) => scanner(current, pass), text);
+    redactEncoded(
+      scanners.reduce((current, scanner) => scanner(current, pass), text),
+      (decoded) => scanDecoded(decoded, pass),
+    );
 
   /**
    * Strings: structurally redacted when they hold JSON, else scanned with some text past the cut so
