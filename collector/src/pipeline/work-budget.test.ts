@@ -36,15 +36,15 @@ describe('WorkBudget', () => {
   it('lets requests wait for room first come first served, for a bounded time and in bounded number', async () => {
     const budget = new WorkBudget({ capacityBytes: 100, maxWaiting: 2 });
     const running = budget.tryReserve(80)!;
-    budget.tryReserve(10);
     const first = budget.reserve(50, 1_000);
-    const second = budget.reserve(10, 1_000);
-    expect(budget.tryReserve(1), 'nobody jumps the line').toBeUndefined();
-    expect(await budget.reserve(1, 1_000), 'the line is full').toBeUndefined();
+    const second = budget.reserve(30, 1_000);
+    expect(budget.tryReserve(21), 'what does not fit waits').toBeUndefined();
+    expect(budget.tryReserve(20)?.bytes, 'what fits now goes ahead').toBe(20);
+    expect(await budget.reserve(40, 1_000), 'the line is full').toBeUndefined();
     running.release();
     expect((await first)?.bytes).toBe(50);
-    expect((await second)?.bytes).toBe(10);
+    expect((await second)?.bytes).toBe(30);
     expect(await budget.reserve(90, 20), 'no room came in time').toBeUndefined();
-    expect(budget.bytesInProgress).toBe(70);
+    expect(budget.bytesInProgress).toBe(100);
   });
 });

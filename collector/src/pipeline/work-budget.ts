@@ -45,10 +45,12 @@ export class WorkBudget {
     return this.used;
   }
 
-  /** Undefined when `bytes` do not fit beside the requests already in progress (or others wait first). */
+  /**
+   * Undefined when `bytes` do not fit beside the requests already in progress. Requests that fit
+   * now go ahead of those waiting: the line is for reservations too large for the room left.
+   */
   tryReserve(bytes: number): WorkReservation | undefined {
-    if (this.waiting.length > 0 || !this.fits(bytes, 0)) return undefined;
-    return this.take(bytes);
+    return this.fits(bytes, 0) ? this.take(bytes) : undefined;
   }
 
   /**
