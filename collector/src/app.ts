@@ -8,10 +8,10 @@ import { createAuthenticator, requireAuth } from './auth/index.js';
 import type { CollectorConfig } from './config/index.js';
 import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
+import { hostAllowList, jsonOnly } from './guards/index.js';
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
-import { TRUNCATION_MARKER } from './otlp/index.js';
-import { IngestQueue } from './pipeline/index.js';
+import { IngestQueue, WorkBudget } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
 import { webRoutes } from './web/index.js';
@@ -131,8 +131,8 @@ export const startCollector = async (
   metrics.queueCapacity(queue.capacity);
 
   const redactor = createRedactor({
-    // Values are cut at ingest already (and the sender told); redaction must not cut them shorter.
-    maxStringLength: config.maxAttributeValueLength + TRUNCATION_MARKER.length,
+    // Redaction sees values whole (a request bounds them); ingest cuts them to the configured length after.
+    maxStringLength: config.maxDecompressedBytes,
     rules: config.redactionRules.map((rule) => ({
       name: rule.name,
       ...(rule.key === undefined ? {} : { key: new RegExp(rule.key, 'i') }),
@@ -143,6 +143,8 @@ export const startCollector = async (
     tokens: config.authTokens,
     ...(config.oidc === undefined ? {} : { oidc: config.oidc }),
   });
+  // One bound on requests being read, inflated, decoded and redacted, whichever receiver took them.
+  const workBudget = new WorkBudget();
   const limits = {
     maxBodyBytes: config.maxBodyBytes,
     maxDecompressedBytes: config.maxDecompressedBytes,
@@ -155,6 +157,8 @@ export const startCollector = async (
   app.notFound(() => {
     throw new ApiError(404, 'not_found', 'no such route');
   });
+  // Before any route: a page rebinding its own name to this address gets nothing.
+  app.use('*', hostAllowList({ allowedHosts: config.allowedHosts }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const ready = store.isOpen && !queue.isFull;
@@ -179,6 +183,7 @@ export const startCollector = async (
     },
     redacted: (byRule) => metrics.redacted(byRule),
   };
+  app.use('/api/*', jsonOnly({ allowedHosts: config.allowedHosts }));
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
   app.route(
@@ -189,7 +194,10 @@ export const startCollector = async (
       metricsRegistry: metrics.registry,
     }),
   );
-  app.route('/', otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits }));
+  app.route(
+    '/',
+    otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits, workBudget }),
+  );
 
   const stopMaintenance = startStoreMaintenance({
     store,
@@ -210,6 +218,7 @@ export const startCollector = async (
       authenticator,
       observer: metrics,
       limits,
+      workBudget,
     });
   } catch (error) {
     stopMaintenance();

@@ -20,6 +20,7 @@ export interface CollectorConfig {
   authTokens: string[];
   oidc?: { issuer: string; audience: string[]; jwksUrl: string };
   allowInsecureRemote: boolean;
+  allowedHosts: string[];
   forwardEndpoint?: string;
   grafanaUrl?: string;
   traceUrl?: string;

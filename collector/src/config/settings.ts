@@ -253,6 +253,15 @@ export const SETTINGS = {
     schema: httpUrl,
     default: undefined,
   }),
+  allowedHosts: setting({
+    flag: '--allowed-hosts',
+    env: 'MCPSCOPE_ALLOWED_HOSTS',
+    expected: 'a comma-separated list of host names (or * for any)',
+    description:
+      'names the HTTP side answers to besides IP addresses and localhost (a Host check against DNS rebinding)',
+    schema: commaList.pipe(z.array(z.string().regex(/^(?:\*|[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252}))$/))),
+    default: [] as string[],
+  }),
   allowInsecureRemote: setting({
     flag: '--allow-insecure-remote',
     env: 'MCPSCOPE_ALLOW_INSECURE_REMOTE',

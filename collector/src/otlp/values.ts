@@ -124,13 +124,15 @@ export const readSpanKind = (value: unknown): SpanKind =>
 export const readStatusCode = (value: unknown): SpanStatusCode =>
   readEnum(value, STATUS_CODES, 'STATUS_CODE_', 'status code');
 
-/** A string field, cut to the configured length with a marker when longer. */
+/**
+ * A string field, whole: values longer than the configured length are counted here and cut only
+ * after redaction has seen them whole (a cut before it would leave the head of a secret behind).
+ */
 export function readString(value: unknown, field: string, limits: OtlpLimits, notes: ReadNotes): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new OtlpDecodeError('invalid', `${field} must be a string`);
-  if (value.length <= limits.maxAttributeValueLength) return value;
-  notes.truncatedValues += 1;
-  return value.slice(0, limits.maxAttributeValueLength) + TRUNCATION_MARKER;
+  if (value.length > limits.maxAttributeValueLength) notes.truncatedValues += 1;
+  return value;
 }
 
 const hasOwn = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);

@@ -1,11 +1,18 @@
 import { createGunzip } from 'node:zlib';
 
-export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; problem: 'too_large' | 'corrupt' };
+export type BodyResult =
+  { ok: true; body: Uint8Array } | { ok: false; problem: 'too_large' | 'corrupt' | 'busy' };
 
-/** Reads a request body, giving up as soon as it passes `maxBytes`. */
+/** Asked before the bytes held reach `total`; false stops reading with `busy`. */
+export type HoldBytes = (total: number) => boolean;
+
+const holdAny: HoldBytes = () => true;
+
+/** Reads a request body, giving up as soon as it passes `maxBytes` or `hold` refuses more. */
 export async function readBodyCapped(
   stream: ReadableStream<Uint8Array> | null,
   maxBytes: number,
+  hold: HoldBytes = holdAny,
 ): Promise<BodyResult> {
   if (stream === null) return { ok: true, body: new Uint8Array(0) };
   const reader = stream.getReader();
@@ -15,9 +22,9 @@ export async function readBodyCapped(
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > maxBytes) {
+    if (total > maxBytes || !hold(total)) {
       await reader.cancel().catch(() => undefined);
-      return { ok: false, problem: 'too_large' };
+      return { ok: false, problem: total > maxBytes ? 'too_large' : 'busy' };
     }
     chunks.push(value);
   }
@@ -25,10 +32,14 @@ export async function readBodyCapped(
 }
 
 /**
- * Inflates a gzip body chunk by chunk and stops as soon as the output passes `maxBytes`, so a
- * compression bomb costs at most `maxBytes` plus one chunk of memory.
+ * Inflates a gzip body chunk by chunk and stops as soon as the output passes `maxBytes` or `hold`
+ * refuses more, so a compression bomb costs at most what it was allowed plus one chunk of memory.
  */
-export function gunzipCapped(input: Uint8Array, maxBytes: number): Promise<BodyResult> {
+export function gunzipCapped(
+  input: Uint8Array,
+  maxBytes: number,
+  hold: HoldBytes = holdAny,
+): Promise<BodyResult> {
   return new Promise((resolve) => {
     const gunzip = createGunzip();
     const chunks: Buffer[] = [];
@@ -41,10 +52,10 @@ export function gunzipCapped(input: Uint8Array, maxBytes: number): Promise<BodyR
     };
     gunzip.on('data', (chunk: Buffer) => {
       total += chunk.length;
-      if (total > maxBytes) {
+      if (total > maxBytes || !hold(total)) {
         chunks.length = 0;
         gunzip.destroy();
-        settle({ ok: false, problem: 'too_large' });
+        settle({ ok: false, problem: total > maxBytes ? 'too_large' : 'busy' });
         return;
       }
       chunks.push(chunk);

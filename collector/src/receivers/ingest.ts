@@ -8,6 +8,8 @@ import {
 import type { PartialSuccess } from '../otlp/encode.js';
 import { OtlpDecodeError } from '../otlp/errors.js';
 import type { OtlpLimits } from '../otlp/limits.js';
+import type { WorkReservation } from '../pipeline/work-budget.js';
+import { cutLongStrings } from '../redact/cut-long-strings.js';
 import { redactSpans } from '../redact/redact-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
@@ -18,6 +20,15 @@ export const overloadedOutcome = (error: IngestOverloadedError) =>
     reason: 'overloaded',
     message: 'the collector is overloaded; retry later',
     retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)),
+  }) as const;
+
+/** What a request refused before admission to the work budget is answered. */
+export const busyOutcome = (retryAfterSeconds = 1) =>
+  ({
+    ok: false,
+    reason: 'overloaded',
+    message: 'the collector is busy with other requests; retry later',
+    retryAfterSeconds,
   }) as const;
 
 /** Seconds an exporter is asked to wait when storage failed for a reason other than a full queue. */
@@ -39,12 +50,29 @@ export interface IngestContext {
 /**
  * The one path of a trace export, whatever the transport: decode and validate, redact, hand to the
  * sink and wait for the commit. Rejections are counted here; transports only translate the outcome.
+ * `reservation` (the request's share of the work budget) is given back once the queue holds the
+ * spans, which it bounds itself, or once the request is refused.
  */
 export async function ingestTraceRequest(
   body: Uint8Array,
   format: 'protobuf' | 'json',
   protocol: IngestProtocol,
+  context: IngestContext,
+  reservation?: WorkReservation,
+): Promise<IngestOutcome> {
+  try {
+    return await decodeAndCommit(body, format, protocol, context, () => reservation?.release());
+  } finally {
+    reservation?.release();
+  }
+}
+
+async function decodeAndCommit(
+  body: Uint8Array,
+  format: 'protobuf' | 'json',
+  protocol: IngestProtocol,
   { sink, redactor, observer, limits, onCommitted }: IngestContext,
+  handedOff: () => void,
 ): Promise<IngestOutcome> {
   const reject = (reason: RejectionReason) => observer.rejected(protocol, reason);
   const overloaded = (error: IngestOverloadedError): IngestOutcome => {
@@ -76,8 +104,13 @@ export async function ingestTraceRequest(
   }
 
   let redacted: ReturnType<typeof redactSpans>;
+  let cutValues: number;
   try {
     redacted = redactSpans(decoded.spans, redactor);
+    // Cut after redaction, never before: the rules saw every value whole.
+    const cut = cutLongStrings(redacted.spans, limits.maxAttributeValueLength);
+    redacted = { ...redacted, spans: cut.spans };
+    cutValues = cut.cutValues;
   } catch {
     // Never store unredacted spans; a retryable answer keeps the data with the exporter.
     reject('storage_error');
@@ -92,7 +125,9 @@ export async function ingestTraceRequest(
 
   if (redacted.spans.length > 0) {
     try {
-      await sink.accept(redacted.spans, body.byteLength);
+      const committed = sink.accept(redacted.spans, body.byteLength);
+      handedOff();
+      await committed;
     } catch (error) {
       if (error instanceof IngestOverloadedError) return overloaded(error);
       // Nothing was acknowledged: a retryable answer lets the exporter try again instead of dropping.
@@ -113,10 +148,10 @@ export async function ingestTraceRequest(
   }
 
   const partialSuccess =
-    decoded.truncatedValues > 0
+    cutValues > 0
       ? {
           rejectedSpans: 0,
-          errorMessage: `${decoded.truncatedValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
+          errorMessage: `${cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
         }
       : undefined;
   return { ok: true, spanCount: redacted.spans.length, ...(partialSuccess && { partialSuccess }) };

@@ -3,13 +3,19 @@ import { authFailureMessage } from '../auth/require-auth.js';
 import { noopIngestObserver } from '../model/ingest-events.js';
 import { encodeExportTraceResponse, encodeRpcStatus } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
-import { ingestTraceRequest, type IngestContext } from './ingest.js';
+import { IngestOverloadedError } from '../model/span.js';
+import { WorkBudget, type WorkReservation } from '../pipeline/work-budget.js';
+import { busyOutcome, ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export interface OtlpGrpcOptions extends OtlpReceiverOptions {
   host: string;
   /** 0 picks a free port; the bound one is returned. */
   port: number;
+  /** How long an admitted call may take to deliver its message before it is ended as UNAVAILABLE. */
+  messageTimeoutMs?: number;
+  /** How long a call may wait for room in the work budget before it is refused as UNAVAILABLE. */
+  admissionWaitMs?: number;
 }
 
 export interface OtlpGrpcReceiver {
@@ -21,6 +27,8 @@ const TRACE_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Expor
 const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const CLOSE_GRACE_MS = 5_000;
+const MESSAGE_TIMEOUT_MS = 10_000;
+const ADMISSION_WAIT_MS = 2_000;
 
 /** Messages pass through grpc-js as bytes: decoding happens in the handler, where failures map to OTLP statuses. */
 const rawUnaryMethod = (path: string): grpc.MethodDefinition<Buffer, Uint8Array> => ({
@@ -53,6 +61,10 @@ const grpcError = (
  * OTLP/gRPC: `TraceService/Export`, plus the metrics and logs services accepted and ignored (mcpscope
  * derives its metrics from spans). gzip-compressed messages are accepted; the largest message is
  * `maxDecompressedBytes` after decompression. Plaintext: put TLS in front or keep it on loopback.
+ *
+ * Every call is authenticated and admitted from its metadata alone, before grpc-js reads its
+ * message: grpc-js inflates a message whole as it arrives, so an admitted call holds the largest
+ * message it may inflate to against the work budget until its message is in, then what it is.
  */
 export async function startOtlpGrpcReceiver({
   host,
@@ -63,9 +75,14 @@ export async function startOtlpGrpcReceiver({
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
+  workBudget = new WorkBudget(),
+  messageTimeoutMs = MESSAGE_TIMEOUT_MS,
+  admissionWaitMs = ADMISSION_WAIT_MS,
 }: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
   const limits = resolveOtlpLimits(partialLimits);
   const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
+  /** The admitted calls' reservations, found by the metadata object grpc-js hands to the handler. */
+  const reservations = new WeakMap<grpc.Metadata, WorkReservation>();
 
   const authenticate = async (metadata: grpc.Metadata): Promise<Partial<grpc.StatusObject> | undefined> => {
     if (!authenticator?.isEnabled) return undefined;
@@ -77,11 +94,99 @@ export async function startOtlpGrpcReceiver({
     return grpcError(grpc.status.UNAUTHENTICATED, authFailureMessage(auth.reason));
   };
 
+  const busy = (outcome: { message: string; retryAfterSeconds: number }) => {
+    observer.rejected('grpc', 'overloaded');
+    return grpcError(grpc.status.UNAVAILABLE, outcome.message, outcome.retryAfterSeconds);
+  };
+
+  /** Auth, then room: a refused call is answered before a byte of its message is read or inflated. */
+  const admit = async (
+    path: string,
+    metadata: grpc.Metadata,
+  ): Promise<{ refusal: Partial<grpc.StatusObject> } | { reservation: WorkReservation }> => {
+    const denied = await authenticate(metadata);
+    if (denied) return { refusal: denied };
+    if (path === TRACE_EXPORT) {
+      try {
+        sink.checkRoomFor?.(0);
+      } catch (error) {
+        if (!(error instanceof IngestOverloadedError)) throw error;
+        return { refusal: busy(overloadedOutcome(error)) };
+      }
+    }
+    const reservation = await workBudget.reserve(limits.maxDecompressedBytes, admissionWaitMs);
+    return reservation ? { reservation } : { refusal: busy(busyOutcome()) };
+  };
+
+  const admission: grpc.ServerInterceptor = (method, call) => {
+    let reservation: WorkReservation | undefined;
+    let messageTimer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      clearTimeout(messageTimer);
+      reservation?.release();
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            admit(method.path, metadata).then(
+              (admitted) => {
+                if ('refusal' in admitted) return call.sendStatus(admitted.refusal as grpc.StatusObject);
+                // The caller may have gone away while the call waited for room.
+                if (finished) return admitted.reservation.release();
+                reservation = admitted.reservation;
+                reservations.set(metadata, reservation);
+                // A sender that trickles its message would hold its reservation for as long as it likes.
+                messageTimer = setTimeout(() => {
+                  observer.rejected('grpc', 'overloaded');
+                  call.sendStatus(
+                    grpcError(
+                      grpc.status.UNAVAILABLE,
+                      'the request message took too long to arrive',
+                      1,
+                    ) as grpc.StatusObject,
+                  );
+                  finish();
+                }, messageTimeoutMs);
+                nextMetadata(metadata);
+              },
+              () =>
+                call.sendStatus(
+                  grpcError(
+                    grpc.status.UNAVAILABLE,
+                    'the collector could not admit the request',
+                    1,
+                  ) as grpc.StatusObject,
+                ),
+            );
+          },
+          onReceiveMessage(message: Buffer, nextMessage) {
+            clearTimeout(messageTimer);
+            // Inflated now: the call holds what it is, no longer what it might have been.
+            reservation?.resize(message.byteLength);
+            nextMessage(message);
+          },
+          onCancel: finish,
+        });
+      },
+      sendStatus(status, next) {
+        finish();
+        next(status);
+      },
+    });
+  };
+
   const exportTraces: UnaryHandler = (call, callback) => {
     void (async function exportTraces() {
-      const denied = await authenticate(call.metadata);
-      if (denied) return callback(denied);
-      const outcome = await ingestTraceRequest(call.request, 'protobuf', 'grpc', ingest);
+      const outcome = await ingestTraceRequest(
+        call.request,
+        'protobuf',
+        'grpc',
+        ingest,
+        reservations.get(call.metadata),
+      );
       if (outcome.ok) return callback(null, encodeExportTraceResponse('protobuf', outcome.partialSuccess));
       if (outcome.reason === 'overloaded' || outcome.reason === 'storage_error') {
         // UNAVAILABLE is retried by every OTLP exporter; RESOURCE_EXHAUSTED only by some.
@@ -93,16 +198,12 @@ export async function startOtlpGrpcReceiver({
     );
   };
 
-  const ignoreExport: UnaryHandler = (call, callback) => {
-    void (async function ignoreExport() {
-      const denied = await authenticate(call.metadata);
-      // An empty message is a valid, fully successful Export*ServiceResponse.
-      callback(denied ?? null, denied ? undefined : new Uint8Array(0));
-    })();
-  };
+  // Admitted (authenticated) already; an empty message is a valid, fully successful Export*ServiceResponse.
+  const ignoreExport: UnaryHandler = (_call, callback) => callback(null, new Uint8Array(0));
 
   const server = new grpc.Server({
     'grpc.max_receive_message_length': limits.maxDecompressedBytes,
+    interceptors: [admission],
   });
   server.addService({ Export: rawUnaryMethod(TRACE_EXPORT) }, { Export: exportTraces });
   server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, { Export: ignoreExport });

@@ -342,6 +342,42 @@ describe('OTLP/HTTP receiver facing bad input', () => {
     expect(stored).toBe('x'.repeat(16 * 1024) + '[TRUNCATED:max_attribute_value_length]');
   });
 
+  it('redacts before it cuts: a secret across the cut and a long JSON document leave nothing behind', async () => {
+    const acrossCut = 'x'.repeat(16 * 1024 - 10) + ` ${GITHUB_TOKEN} tail`;
+    // Only its structure says this is secret: the value sits under a secret key, as an object.
+    const longJson = JSON.stringify({
+      credentials: { value: 'opaque-hunter2-value' },
+      filler: 'y'.repeat(20 * 1024),
+    });
+    const response = await postJson(
+      jsonRequest({
+        attributes: [
+          { key: 'across', value: { stringValue: acrossCut } },
+          { key: 'document', value: { stringValue: longJson } },
+        ],
+      }),
+    );
+    expect(response.status).toBe(200);
+    const stored = sink.spans.at(-1)!.attributes;
+    for (const value of [stored.across, stored.document] as string[]) {
+      expect(value.length).toBeLessThanOrEqual(16 * 1024 + '[TRUNCATED:max_attribute_value_length]'.length);
+      expect(value).toMatch(/\[TRUNCATED:max_attribute_value_length\]$/);
+      expect(value).not.toContain(GITHUB_TOKEN.slice(0, 8));
+    }
+    expect(JSON.stringify(stored)).not.toContain('hunter2');
+  });
+
+  it('finds a secret sent as bytesValue, which arrives base64-encoded', async () => {
+    const bytes = Buffer.from(`Authorization: token ${GITHUB_TOKEN}`).toString('base64');
+    const response = await postJson(
+      jsonRequest({ attributes: [{ key: 'payload', value: { bytesValue: bytes } }] }),
+    );
+    expect(response.status).toBe(200);
+    const stored = sink.spans.at(-1)!.attributes.payload as string;
+    expect(stored).not.toBe(bytes);
+    expect(stored).toMatch(/^\[REDACTED:[a-z_]+\]$/);
+  });
+
   it('refuses a request with more spans than allowed, storing none of them', async () => {
     const before = sink.spans.length;
     const response = await postJson(jsonRequest({}, limits.maxSpansPerRequest + 1));

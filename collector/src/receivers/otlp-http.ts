@@ -3,10 +3,11 @@ import type { AuthReason } from '@mcpscope/instrumentation/conventions';
 import { authFailureMessage, wwwAuthenticate } from '../auth/require-auth.js';
 import { noopIngestObserver, type IngestProtocol, type RejectionReason } from '../model/ingest-events.js';
 import { encodeExportTraceResponse, encodeRpcStatus, GrpcCode, type OtlpFormat } from '../otlp/encode.js';
-import { resolveOtlpLimits } from '../otlp/limits.js';
+import { resolveOtlpLimits, type OtlpLimits } from '../otlp/limits.js';
 import { IngestOverloadedError } from '../model/span.js';
-import { gunzipCapped, readBodyCapped } from './body.js';
-import { ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
+import { WorkBudget } from '../pipeline/work-budget.js';
+import { gunzipCapped, readBodyCapped, type HoldBytes } from './body.js';
+import { busyOutcome, ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export type OtlpHttpOptions = OtlpReceiverOptions;
@@ -60,6 +61,61 @@ function errorResponse(
   return c.json({ code, message }, status);
 }
 
+type RequestBody =
+  | { ok: true; body: Uint8Array }
+  | { ok: false; problem: 'corrupt' }
+  | { ok: false; problem: 'busy' }
+  | { ok: false; problem: 'too_large'; message: string };
+
+/**
+ * The body as sent, then inflated when gzip: `hold` is asked before the bytes held (compressed and
+ * inflated together) grow, so a refusal stops reading or inflating at once.
+ */
+async function readRequestBody(
+  stream: ReadableStream<Uint8Array> | null,
+  gzip: boolean,
+  limits: OtlpLimits,
+  hold: HoldBytes,
+): Promise<RequestBody> {
+  const received = await readBodyCapped(stream, limits.maxBodyBytes, hold);
+  if (!received.ok) {
+    return received.problem === 'too_large'
+      ? {
+          ok: false,
+          problem: 'too_large',
+          message: `request body is larger than ${limits.maxBodyBytes} bytes`,
+        }
+      : { ok: false, problem: received.problem === 'busy' ? 'busy' : 'corrupt' };
+  }
+  let body = received.body;
+  if (gzip) {
+    const compressedBytes = body.byteLength;
+    const inflated = await gunzipCapped(body, limits.maxDecompressedBytes, (total) =>
+      hold(compressedBytes + total),
+    );
+    if (!inflated.ok) {
+      return inflated.problem === 'too_large'
+        ? {
+            ok: false,
+            problem: 'too_large',
+            message: `decompressed body is larger than ${limits.maxDecompressedBytes} bytes`,
+          }
+        : { ok: false, problem: inflated.problem === 'busy' ? 'busy' : 'corrupt' };
+    }
+    body = inflated.body;
+    // The compressed copy is garbage now: hold what is left.
+    hold(body.byteLength);
+  }
+  if (body.byteLength > limits.maxDecompressedBytes) {
+    return {
+      ok: false,
+      problem: 'too_large',
+      message: `request body is larger than ${limits.maxDecompressedBytes} bytes`,
+    };
+  }
+  return { ok: true, body };
+}
+
 /**
  * OTLP/HTTP: `POST /v1/traces` in protobuf or JSON, gzip or not. `/v1/metrics` and `/v1/logs` are
  * accepted and ignored with a valid empty answer (after auth and size checks), so an SDK configured
@@ -72,6 +128,7 @@ export function otlpHttpRoutes({
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
+  workBudget = new WorkBudget(),
 }: OtlpHttpOptions): Hono {
   const limits = resolveOtlpLimits(partialLimits);
   const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
@@ -120,47 +177,49 @@ export function otlpHttpRoutes({
           return errorResponse(c, format, 503, reason, message, retryAfterSeconds);
         }
       }
-      const received = await readBodyCapped(c.req.raw.body, limits.maxBodyBytes);
-      if (!received.ok)
-        return refuse(413, 'too_large', `request body is larger than ${limits.maxBodyBytes} bytes`);
-      let body = received.body;
-      if (encoding === 'gzip') {
-        const inflated = await gunzipCapped(body, limits.maxDecompressedBytes);
-        if (!inflated.ok) {
-          return inflated.problem === 'too_large'
-            ? refuse(
-                413,
-                'too_large',
-                `decompressed body is larger than ${limits.maxDecompressedBytes} bytes`,
-              )
-            : refuse(400, 'malformed', 'body is not valid gzip');
+      // The body counts against the work budget from its first byte to the queue, inflated size
+      // included: a refusal for want of room is retryable, and comes before the rest is read or inflated.
+      const reservation = workBudget.tryReserve(0);
+      const refuseBusy = () => {
+        const { reason, message, retryAfterSeconds } = busyOutcome();
+        observer.rejected(protocol, reason);
+        return errorResponse(c, format, 503, reason, message, retryAfterSeconds);
+      };
+      if (reservation === undefined) return refuseBusy();
+      try {
+        const received = await readRequestBody(c.req.raw.body, encoding === 'gzip', limits, (total) =>
+          reservation.resize(total),
+        );
+        if (!received.ok) {
+          if (received.problem === 'busy') return refuseBusy();
+          if (received.problem === 'corrupt') return refuse(400, 'malformed', 'body is not valid gzip');
+          return refuse(413, 'too_large', received.message);
         }
-        body = inflated.body;
-      }
-      if (body.byteLength > limits.maxDecompressedBytes) {
-        return refuse(413, 'too_large', `request body is larger than ${limits.maxDecompressedBytes} bytes`);
-      }
+        const body = received.body;
 
-      if (signal !== 'traces') {
+        if (signal !== 'traces') {
+          return format === 'protobuf'
+            ? c.body(new Uint8Array(0), 200, { 'Content-Type': PROTOBUF_TYPE })
+            : c.json({}, 200);
+        }
+
+        const outcome = await ingestTraceRequest(body, format, protocol, ingest, reservation);
+        if (!outcome.ok) {
+          if (outcome.reason === 'overloaded' || outcome.reason === 'storage_error') {
+            return errorResponse(c, format, 503, outcome.reason, outcome.message, outcome.retryAfterSeconds);
+          }
+          return errorResponse(c, format, 400, outcome.reason, outcome.message);
+        }
         return format === 'protobuf'
-          ? c.body(new Uint8Array(0), 200, { 'Content-Type': PROTOBUF_TYPE })
-          : c.json({}, 200);
+          ? c.body(ownBytes(encodeExportTraceResponse('protobuf', outcome.partialSuccess)), 200, {
+              'Content-Type': PROTOBUF_TYPE,
+            })
+          : c.body(encodeExportTraceResponse('json', outcome.partialSuccess), 200, {
+              'Content-Type': JSON_TYPE,
+            });
+      } finally {
+        reservation.release();
       }
-
-      const outcome = await ingestTraceRequest(body, format, protocol, ingest);
-      if (!outcome.ok) {
-        if (outcome.reason === 'overloaded' || outcome.reason === 'storage_error') {
-          return errorResponse(c, format, 503, outcome.reason, outcome.message, outcome.retryAfterSeconds);
-        }
-        return errorResponse(c, format, 400, outcome.reason, outcome.message);
-      }
-      return format === 'protobuf'
-        ? c.body(ownBytes(encodeExportTraceResponse('protobuf', outcome.partialSuccess)), 200, {
-            'Content-Type': PROTOBUF_TYPE,
-          })
-        : c.body(encodeExportTraceResponse('json', outcome.partialSuccess), 200, {
-            'Content-Type': JSON_TYPE,
-          });
     };
 
   const app = new Hono();

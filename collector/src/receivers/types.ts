@@ -2,6 +2,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { IngestObserver } from '../model/ingest-events.js';
 import type { SpanRecord, SpanSink } from '../model/span.js';
 import type { OtlpLimits } from '../otlp/limits.js';
+import type { WorkBudget } from '../pipeline/work-budget.js';
 import type { SpanRedactor } from '../redact/types.js';
 
 /** What both OTLP receivers (HTTP and gRPC) are built from. */
@@ -13,6 +14,11 @@ export interface OtlpReceiverOptions {
   authenticator?: Authenticator;
   observer?: IngestObserver;
   limits?: Partial<OtlpLimits>;
+  /**
+   * Bounds the decompressed bytes of requests being read, inflated, decoded and redacted; share one
+   * between receivers. Omitted: each receiver has its own of the default size.
+   */
+  workBudget?: WorkBudget;
   /** Receives the redacted spans once the sink committed them, e.g. a forwarder. Must not throw or block. */
   onCommitted?: (spans: SpanRecord[]) => void;
 }

@@ -1,2 +1,3 @@
 export { redactSpans, type RedactedSpans } from './redact-spans.js';
 export type { RedactionOutcome, SpanRedactor } from './types.js';
+export { cutLongStrings } from './cut-long-strings.js';

@@ -39,7 +39,7 @@ describe('redactSpans', () => {
       'langfuse.observation.input',
     ];
     const attributes = Object.fromEntries(
-      names.map((name) => [name, JSON.stringify({ query: 'open issues', auth: `token ${GITHUB_TOKEN}` })]),
+      names.map((name) => [name, JSON.stringify({ query: 'open issues', note: `token ${GITHUB_TOKEN}` })]),
     );
     const { spans, count, byRule } = redactSpans([span({ attributes })], redactor);
 
@@ -110,6 +110,13 @@ describe('redactSpans', () => {
     );
     expect(spans[0]!.attributes).toEqual(clean.attributes);
     expect(spans[1]!.resourceAttributes.note).toBe('[REDACTED:github_token]');
+    expect(count).toBe(1);
+  });
+
+  it('redacts scope names, which producers set freely', () => {
+    const { spans, count } = redactSpans([span({ scopeName: `lib?token=${GITHUB_TOKEN}` })], redactor);
+    expect(spans[0]!.scopeName).not.toContain(GITHUB_TOKEN);
+    expect(spans[0]!.scopeName).toContain('[REDACTED:');
     expect(count).toBe(1);
   });
 });

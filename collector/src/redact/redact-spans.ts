@@ -10,7 +10,7 @@ export interface RedactedSpans {
 
 /**
  * Passes every value a span can carry through the redactor before it is stored, counted or
- * forwarded: span, event, link and resource attributes, span and event names and status messages
+ * forwarded: span, event, link and resource attributes, span, scope and event names and status messages
  * (names can hold URLs, messages exception text). The redactor sees each value whatever its key, so arguments recorded by
  * other instrumentations under their own names (`input.value`, `gen_ai.prompt`, ...) are covered.
  */
@@ -54,6 +54,8 @@ export function redactSpans(spans: readonly SpanRecord[], redactor: SpanRedactor
           : span.serviceName,
       // Other instrumentations name spans after URLs and queries, which can carry tokens.
       name: text(span.name),
+      // Producers name their scope freely; a scope name is stored and forwarded like any other text.
+      scopeName: text(span.scopeName),
       statusMessage: text(span.statusMessage),
       attributes: attributes(span.attributes),
       resourceAttributes,

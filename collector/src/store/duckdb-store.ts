@@ -10,7 +10,12 @@ import type { SpanRecord } from '../model/span.js';
 import type { FeedbackVerdict } from '../rollup/index.js';
 import { StoreConnections, type ConnectionOperation } from './duckdb/connections.js';
 import { commitIngestBatch } from './duckdb/ingest-commit.js';
-import { checkpoint, deleteSpansEndedBefore, ToolStatRows } from './duckdb/maintenance.js';
+import {
+  checkpoint,
+  deleteFeedbackRecordedBefore,
+  deleteSpansEndedBefore,
+  ToolStatRows,
+} from './duckdb/maintenance.js';
 import { PendingLedger } from './duckdb/pending-ledger.js';
 import { RollupScheduler } from './duckdb/rollup-scheduler.js';
 import { RollupTransaction } from './duckdb/rollup-transaction.js';
@@ -191,6 +196,11 @@ export class DuckDbStore implements SpanStore {
 
   deleteSpansEndedBefore(cutoffMs: number): Promise<number> {
     return this.connections.write((connection) => deleteSpansEndedBefore(connection, cutoffMs));
+  }
+
+  /** Deletes verdicts (from the API or from spans) recorded before the cutoff. Returns the number deleted. */
+  deleteFeedbackRecordedBefore(cutoffMs: number): Promise<number> {
+    return this.connections.write((connection) => deleteFeedbackRecordedBefore(connection, cutoffMs));
   }
 
   /** Runs between rollups: a checkpoint refuses to run beside another connection's write transaction. */

@@ -23,9 +23,10 @@ export const startStoreMaintenance = ({
   now = Date.now,
 }: StoreMaintenanceOptions): (() => void) => {
   const enforceRetention = () => {
-    store
-      .deleteSpansEndedBefore(now() - retentionDays * DAY_MS)
-      .catch((error: unknown) => onError('retention', error));
+    const cutoff = now() - retentionDays * DAY_MS;
+    store.deleteSpansEndedBefore(cutoff).catch((error: unknown) => onError('retention', error));
+    // Verdicts are free text people typed: kept no longer than the spans they judged.
+    store.deleteFeedbackRecordedBefore(cutoff).catch((error: unknown) => onError('retention', error));
   };
   const checkpoint = () => {
     store.checkpoint().catch((error: unknown) => onError('checkpoint', error));

@@ -40,6 +40,8 @@ export interface SpanStore {
   recordFeedback(taskId: string, verdict: FeedbackVerdict, note: string | null): Promise<boolean>;
   /** Deletes raw spans that ended before the cutoff; rollups stay. Returns the number deleted. */
   deleteSpansEndedBefore(cutoffMs: number): Promise<number>;
+  /** Deletes verdicts recorded before the cutoff. Returns the number deleted. */
+  deleteFeedbackRecordedBefore(cutoffMs: number): Promise<number>;
   checkpoint(): Promise<void>;
   readonly isOpen: boolean;
   close(): Promise<void>;

@@ -32,10 +32,10 @@ export interface Prefilter {
 
 /**
  * Words one of which every `name=value` pair the built-in key rules claim holds, and every AWS secret
- * key or URL signature match: `pass`, `pwd`, `secret`, `token`, `authorization`, `key`, `credentials`,
+ * key or URL signature match: `pass`, `pwd`, `secret`, `token`, `auth`, `key`, `credentials`,
  * `cookie`, `signature` (and `sig=`), `dsn`, `str`, `phrase`, `mnemonic`, `seed`, in any case.
  */
-const CREDENTIAL_WORDS = /pass|pwd|secret|token|authori|key|cred|cookie|sig|dsn|str|phrase|mnemonic|seed/i;
+const CREDENTIAL_WORDS = /pass|pwd|secret|token|auth|key|cred|cookie|sig|dsn|str|phrase|mnemonic|seed/i;
 
 /** What the prefilters know about the text being scanned; facts are gathered once and shared. */
 export interface TextFacts {
@@ -264,14 +264,37 @@ export const VALUE_RULE_PREFILTERS: Readonly<Record<string, Prefilter>> = {
   age_secret_key: { minLength: 74, minAlnumRun: 58, allOf: ['AGE-SECRET-KEY-1'] },
   // `AccountKey=` / `SharedAccessKey=` / `SharedSecretValue=` + 8.
   azure_account_key: { minLength: 19, anyOf: ['Key=', 'Value='] },
-  // `?sig=` + 16, in any case.
+  // `sig=` + 16, in any case.
   url_signature: {
-    minLength: 21,
+    minLength: 20,
     allOf: ['='],
-    anyOf: ['?', '&'],
     credentialWord: true,
     contains: /sig(?:nature)?=/i,
   },
+  // `"kty":"EC"` + `"d":"` + 16 + `"`.
+  jwk_private_key: { minLength: 32, allOf: ['"kty', '"d'] },
+  // `Private-Lines:` + a digit + one separator + 16.
+  putty_private_key: { minLength: 32, allOf: ['Private-Lines:'] },
+  // `conn u/p@`, in any case.
+  oracle_password: { minLength: 9, allOf: ['/', '@'] },
+  // `mysql ` + `-p` + one character.
+  mysql_password: { minLength: 9, allOf: ['mysql', '-p'] },
+  // `machine h password p`.
+  netrc_password: { minLength: 20, allOf: ['machine', 'password'] },
+  // 14 + `.atlasv1.` + 60.
+  terraform_cloud_token: { minLength: 83, allOf: ['.atlasv1.'] },
+  // `pul-` + 40 hex.
+  pulumi_access_token: { minLength: 44, minAlnumRun: 40, allOf: ['pul-'] },
+  // `dp.pt.` + 40.
+  doppler_token: { minLength: 46, minAlnumRun: 40, allOf: ['dp.'] },
+  // `fo1_` + 43, or `fm2_` + 32.
+  flyio_token: { minLength: 36, anyOf: ['fo1_', 'fm2_'] },
+  // `sntrys_` + 32, or `sntryu_` + 64.
+  sentry_token: { minLength: 39, allOf: ['sntry'] },
+  // `PMAK-` + 24 + `-` + 34.
+  postman_api_key: { minLength: 64, minAlnumRun: 34, allOf: ['PMAK-'] },
+  // `NRAK-` + 27.
+  newrelic_api_key: { minLength: 32, minAlnumRun: 27, allOf: ['NRAK-'] },
   // Three characters, a digit, `Q~`, 31 more.
   azure_client_secret: { minLength: 37, allOf: ['Q~'] },
   // `Token` + one space + 8.

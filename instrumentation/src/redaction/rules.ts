@@ -36,7 +36,8 @@ const KEY_RULES: readonly BuiltInRule[] = [
   // OAuth client secrets, reported apart from generic secrets.
   { name: 'key_client_secret', key: keyNamed('client_?secret') },
   // PEM or JWK private keys under any name ending in private key.
-  { name: 'key_private_key', key: keyNamed('private_?key') },
+  // Kubeconfig's `client-key-data` holds the client's private key too.
+  { name: 'key_private_key', key: keyNamed('(?:private|client)_?key') },
   // Session signing keys (`sessionKey`, `SESSION_KEY`).
   { name: 'key_session_key', key: keyNamed('session_?key') },
   // DSNs and ADO/JDBC connection strings embed passwords.
@@ -62,6 +63,8 @@ const KEY_RULES: readonly BuiltInRule[] = [
   { name: 'key_authorization', key: keyNamed('authori[sz]ation') },
   // Credential blobs: `credentials`, `GOOGLE_APPLICATION_CREDENTIALS`, `creds`.
   { name: 'key_credential', key: keyNamed('credentials?|creds?') },
+  // Docker's config.json `auth` and `.npmrc` `_auth`: base64 of `user:password`.
+  { name: 'key_auth', key: keyNamed('auth') },
   // `Cookie` and `Set-Cookie` carry session identifiers.
   { name: 'key_cookie', key: keyNamed('(?:set_)?cookies?') },
   // Request signatures (`X-Hub-Signature-256`) let a reader forge or replay requests.
@@ -78,11 +81,11 @@ const START = '(?<!(?<!\\\\)[A-Za-z0-9_-])';
 
 /** Value rules in the order they run: specific formats first, so the most telling name wins. */
 const VALUE_RULES: readonly BuiltInRule[] = [
-  // PEM private keys, also with encryption headers or cut before the END line.
+  // PEM and PGP private keys, also with encryption or comment headers, or cut before the END line.
   {
     name: 'pem_private_key',
     value:
-      /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,.\\]|-(?!----END)){0,16384}(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/,
+      /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[^-]|-(?!----END)){0,16384}(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/,
   },
   // JSON Web Tokens (and 5-part JWE): a base64url JSON header, then dot-separated parts.
   {
@@ -91,11 +94,12 @@ const VALUE_RULES: readonly BuiltInRule[] = [
       `${START}eyJ[A-Za-z0-9_-]{10,4096}\\.[A-Za-z0-9_-]{2,8192}(?:\\.[A-Za-z0-9_-]{0,8192}){0,3}`,
     ),
   },
-  // `scheme://user:password@host`: the password goes, scheme, user and host stay.
+  // `scheme://user:password@host`: the password goes, scheme, user and host stay. A password may
+  // hold `/` or `#` (not a port followed by a path).
   {
     name: 'url_credentials',
     value:
-      /(?<!(?<!\\)[A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>[^\s/?#"'<>]{1,256})@/,
+      /(?<!(?<!\\)[A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,31}:\/\/[^\s:/?#@"'<>]{0,256}:(?<secret>(?!\d{1,5}\/)[^\s"'<>@]{1,256})@/,
   },
   // Passwords set in SQL: `WITH PASSWORD '…'`, `IDENTIFIED [WITH plugin] BY '…'`, `SET PASSWORD [FOR u] =
   // '…'`, `PASSWORD('…')`; only the quoted text goes. Single quotes may hold `''` and `\'` escapes.
@@ -104,6 +108,62 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     value:
       /(?<!(?<!\\)[A-Za-z0-9_])(?:identified\s{1,4}(?:with\s{1,4}[A-Za-z0-9_]{1,64}\s{1,4})?(?:by|as)\s{1,4}(?:password\s{1,4})?|set\s{1,4}password(?:\s{1,4}for\s{1,4}[^=\r\n]{1,128})?\s{0,4}=\s{0,4}|password(?:\s{0,4}\(\s{0,4}|\s{1,4}))\\?['"](?<secret>(?<=')(?:[^'\\\r\n]|''|\\.){1,1024}(?=')|(?<=")[^"\\\r\n]{1,1024}(?=\\?"))\\?['"]/i,
   },
+  // A private JSON Web Key's private exponent `d`, after its `kty`, also JSON-escaped (objects are
+  // judged by structure).
+  {
+    name: 'jwk_private_key',
+    value:
+      /"kty\\?"\s{0,4}:\s{0,4}\\?"[A-Za-z-]{2,8}\\?"[^{}]{0,4096}?"d\\?"\s{0,4}:\s{0,4}\\?"(?<secret>[A-Za-z0-9_-]{16,8192})\\?"/,
+  },
+  // PuTTY private key files: the lines after `Private-Lines: N` (also with escaped newlines).
+  {
+    name: 'putty_private_key',
+    value: /Private-Lines:\s{0,4}\d{1,4}(?:\s|\\[rn]){1,8}(?<secret>(?:[A-Za-z0-9+/=]|\s|\\[rn]){16,16384})/,
+  },
+  // Oracle connect strings: `sqlplus user/password@db`, `CONNECT user/password@db`, JDBC thin URLs.
+  {
+    name: 'oracle_password',
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9_])(?:(?:sqlplus|rman|expdp|impdp|sqlldr|connect|conn)\s{1,4}(?:-[A-Za-z]{1,2}\s{1,4})?|jdbc:oracle:[a-z]{1,8}:)[A-Za-z0-9_$#."]{1,128}\/(?<secret>[^\s/@"']{1,128})@/i,
+  },
+  // MySQL command lines: `mysql -u root -pSecret` (the password glued to `-p`).
+  {
+    name: 'mysql_password',
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9_])mysql(?:dump|admin|import|check|sh|pump|binlog)?(?:\.exe)?\s[^\r\n]{0,256}?(?<=\s)-p(?<secret>[^\s"'\\]{1,256})/,
+  },
+  // `.netrc` entries: `machine host [login user] password secret`.
+  {
+    name: 'netrc_password',
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9_])machine\s{1,4}\S{1,256}\s{1,4}(?:login\s{1,4}\S{1,256}\s{1,4})?password\s{1,4}(?<secret>\S{1,256})/,
+  },
+  // HCP Terraform / Terraform Cloud and Terraform Enterprise API tokens.
+  {
+    name: 'terraform_cloud_token',
+    value: /(?<!(?<!\\)[A-Za-z0-9])[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,128}/,
+  },
+  // Pulumi access tokens.
+  { name: 'pulumi_access_token', value: /(?<!(?<!\\)[A-Za-z0-9_])pul-[a-f0-9]{40}/ },
+  // Doppler personal, service, service-account, CLI, SCIM and audit tokens.
+  {
+    name: 'doppler_token',
+    value: /(?<!(?<!\\)[A-Za-z0-9_])dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,64}/,
+  },
+  // Fly.io access and macaroon tokens.
+  {
+    name: 'flyio_token',
+    value: /(?<!(?<!\\)[A-Za-z0-9_])(?:fo1_[A-Za-z0-9_-]{43}|fm2_[A-Za-z0-9+/=_-]{32,4096})/,
+  },
+  // Sentry user and organisation auth tokens.
+  {
+    name: 'sentry_token',
+    value: /(?<!(?<!\\)[A-Za-z0-9_])(?:sntryu_[a-f0-9]{64}|sntrys_[A-Za-z0-9+/=_-]{32,4096})/,
+  },
+  // Postman API keys.
+  { name: 'postman_api_key', value: /(?<!(?<!\\)[A-Za-z0-9_])PMAK-[a-f0-9]{24}-[a-f0-9]{34}/ },
+  // New Relic user API keys.
+  { name: 'newrelic_api_key', value: /(?<!(?<!\\)[A-Za-z0-9_])NRAK-[A-Z0-9]{27}/ },
   // Slack incoming-webhook URLs are bearer credentials in themselves.
   {
     name: 'slack_webhook',
@@ -190,10 +250,11 @@ const VALUE_RULES: readonly BuiltInRule[] = [
     value:
       /(?<!(?<!\\)[A-Za-z0-9])(?:AccountKey|SharedAccessKey|SharedSecretValue)=(?<secret>[^;\s"'&]{8,512})/,
   },
-  // Signed URLs: Azure SAS `sig=`, AWS `X-Amz-Signature=`; the signature is what grants access.
+  // Signed URLs and bare SAS tokens: Azure `sig=`, AWS `X-Amz-Signature=`; the signature grants access.
   {
     name: 'url_signature',
-    value: /[?&](?:sig|signature|x-amz-signature)=(?<secret>[A-Za-z0-9%+/=_-]{16,512})/i,
+    value:
+      /(?<!(?<!\\)[A-Za-z0-9_.-])(?:sig|signature|x-amz-signature)=(?<secret>[A-Za-z0-9%+/=_-]{16,512})/i,
   },
   // Microsoft Entra ID (Azure AD) client secrets: three characters, a digit, `Q~`, then 31–34 more.
   {
@@ -237,7 +298,7 @@ export const ASSIGNMENT_NAME =
  * suffix), so ordinary `name=value` text is skipped by the regex engine without building a match.
  */
 export const BUILT_IN_ASSIGNMENT_NAME =
-  /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,48}?(?:pass(?:word|wd|phrase)?|pwd|secrets?|token|authori[sz]ation|key(?:[_.-]?base)?|credentials?|creds?|cookies?|signature|dsn|str(?:ing)?|phrase|mnemonic|seed)[0-9]{0,4}(?:[_.-]?(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|[0-9]{1,4}))?)\\?["']?\s{0,4}(?::=|=>|:|=)/i;
+  /(?<!(?<!\\)[A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,48}?(?:pass(?:word|wd|phrase)?|pwd|secrets?|token|auth|authori[sz]ation|key(?:[_.-]?base)?|credentials?|creds?|cookies?|signature|dsn|str(?:ing)?|phrase|mnemonic|seed)[0-9]{0,4}(?:[_.-]?(?:value|raw|plain|plaintext|b64|base64|hash|encoded|enc|text|str|string|data|bytes|header|[0-9]{1,4}))?)\\?["']?\s{0,4}(?::=|=>|:|=)/i;
 
 /**
  * The value after a secret name, matched where the name ended: quoted, or up to a delimiter, keeping an
@@ -245,10 +306,11 @@ export const BUILT_IN_ASSIGNMENT_NAME =
  * `assignedValueSpan` reads the rest up to the same delimiter.
  */
 export const ASSIGNED_VALUE =
-  /\s{0,4}\\?["']?(?<secret>(?<=["'])(?:[^"'\\\r\n]{1,256}(?=\\?["'])|(?<quoted>[^"'\\\r\n]{256}))|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?(?<bare>[^\s"'\\,;&<>{}()[\]]{1,256}))/;
+  /\s{0,4}\\?["']?(?<secret>(?<=")(?:[^"\\\r\n]{1,256}(?=\\?")|(?<quoted>[^"\\\r\n]{256}))|(?<=')(?:[^'\\\r\n]{1,256}(?=')|(?<squoted>[^'\\\r\n]{256}))|(?:(?:[Bb]earer|[Bb]asic|[Tt]oken|Digest|Negotiate)\s{1,4})?(?<bare>[^\s"'\\,;&<>{}()[\]]{1,256}))/;
 
 /** What is left of a quoted value, or of an unquoted one, after ASSIGNED_VALUE stopped at its bound. */
-const QUOTED_VALUE_REST = /[^"'\\\r\n]*/y;
+const QUOTED_VALUE_REST = /[^"\\\r\n]*/y;
+const SINGLE_QUOTED_VALUE_REST = /[^'\\\r\n]*/y;
 const BARE_VALUE_REST = /[^\s"'\\,;&<>{}()[\]]*/y;
 
 /**
@@ -261,9 +323,11 @@ export const assignedValueSpan = (text: string, match: RegExpExecArray): [number
   const rest =
     match.groups?.quoted !== undefined
       ? QUOTED_VALUE_REST
-      : match.groups?.bare !== undefined
-        ? BARE_VALUE_REST
-        : undefined;
+      : match.groups?.squoted !== undefined
+        ? SINGLE_QUOTED_VALUE_REST
+        : match.groups?.bare !== undefined
+          ? BARE_VALUE_REST
+          : undefined;
   if (rest === undefined) return span;
   rest.lastIndex = span[1];
   rest.test(text);

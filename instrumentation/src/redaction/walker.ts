@@ -1,12 +1,13 @@
 /** The walker: visits a value once, within the depth, node and length budgets, and applies the rules. */
-import { isExemptKey, normalizeKeyName } from './key-names.js';
+import { redactEncoded } from './encoded.js';
+import { isExemptKey, KEY_SCAN_LIMIT, keyPartMatches, keyScanParts, normalizeKeyName } from './key-names.js';
 import {
   CIRCULAR_MARKER,
   MAX_DEPTH_MARKER,
   MAX_NODES_MARKER,
   MAX_STRING_LENGTH_MARKER,
+  onlyMarkers,
   redactionMarker,
-  startsWithMarker,
 } from './markers.js';
 import {
   admits,
@@ -62,7 +63,6 @@ interface Pass {
   deepAncestors: Set<object> | undefined;
 }
 
-const KEY_SCAN_LIMIT = 1024;
 /** Nesting is shallow (maxDepth is 16 by default): a short array beats a set, and a set keeps deep walks linear. */
 const SHALLOW_ANCESTORS = 32;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
@@ -112,12 +112,23 @@ const withFlags = (pattern: RegExp, add: string, remove: string): RegExp => {
   return new RegExp(pattern.source, [...flags].join(''));
 };
 
-const containsMarker = (text: string): boolean => text.includes('[REDACTED:') || text.includes('[TRUNCATED:');
+/** Members of a JSON Web Key that hold private key material (RFC 7518): `d`, the CRT values, `k`. */
+const JWK_PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+const JWK_RULE = 'jwk_private_key';
+
+/** An object with a `kty` string is a JSON Web Key, whose one-letter members are key material. */
+const isJsonWebKey = (entries: Record<string, unknown>): boolean => {
+  try {
+    return typeof entries.kty === 'string';
+  } catch {
+    return false;
+  }
+};
 
 /** A value under a secret key worth replacing: flags, nulls, empties and earlier markers say nothing. */
 const holdsSecret = (value: unknown): boolean => {
   if (value === null || value === undefined || typeof value === 'boolean') return false;
-  if (typeof value === 'string') return value.length > 0 && !startsWithMarker(value);
+  if (typeof value === 'string') return value.length > 0 && !onlyMarkers(value);
   return true;
 };
 
@@ -221,19 +232,20 @@ export const createRedactor = ({
 
   /** The key rule a key or attribute name falls under, if any. */
   const classifyKey = (key: string): string | undefined => {
-    const scanned = key.slice(0, KEY_SCAN_LIMIT);
-    const cached = keyClassifications.get(scanned);
+    const cached = keyClassifications.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
-    // A key that is itself a marker was a secret: its value was judged when the key was redacted.
-    if (!isExemptKey(scanned, normalized) && !containsMarker(scanned)) {
-      found =
-        keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ??
-        null;
+    for (const part of keyScanParts(key)) {
+      const normalized = normalizeKeyName(part);
+      if (isExemptKey(key, normalized)) break;
+      found = keyMatchers.find((matcher) => keyPartMatches(matcher.key, part, normalized))?.name ?? null;
+      if (found !== null) break;
     }
-    if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
-    keyClassifications.set(scanned, found);
+    // Long keys are rare: only keys up to the scanned length are remembered.
+    if (key.length <= KEY_SCAN_LIMIT) {
+      if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
+      keyClassifications.set(key, found);
+    }
     return found ?? undefined;
   };
 
@@ -265,7 +277,7 @@ export const createRedactor = ({
         pattern.lastIndex = Math.max(end, match.index + 1);
       }
       const secret = text.slice(start, end);
-      const rule = end > start && !containsMarker(secret) ? detector.ruleFor(secret, match) : undefined;
+      const rule = end > start && !onlyMarkers(secret) ? detector.ruleFor(secret, match) : undefined;
       if (rule === undefined) {
         // Look again one character later: the rejected match may hide a real one.
         pattern.lastIndex = match.index + 1;
@@ -299,7 +311,7 @@ export const createRedactor = ({
       if (span === undefined) continue;
       const [start, end] = span;
       const secret = text.slice(start, end);
-      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || containsMarker(secret)) continue;
+      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || onlyMarkers(secret)) continue;
       output += text.slice(copiedUpTo, start) + redactionMarker(rule);
       copiedUpTo = end;
       assignmentName.lastIndex = end;
@@ -358,9 +370,33 @@ export const createRedactor = ({
         measured = false;
       }
     }
+    current = redactEncoded(current, (decoded) => scanDecoded(decoded, pass));
     // Nothing replaced means the text came back as it went in; scanning it again would too.
     if (slot >= 0 && pass.count === countBefore) cleanTexts[slot] = text;
     return current;
+  };
+
+  /** A decoded run through the same scanners, once: what it decodes to is not decoded again. */
+  const scanDecoded = (decoded: string, pass: Pass): { text: string; rule: string | undefined } => {
+    const before = { ...pass.byRule };
+    let current = decoded;
+    let measured = false;
+    for (const { scan, prefilter } of scanners) {
+      if (prefilter !== undefined) {
+        if (!measured) {
+          gatherFacts(current, facts);
+          measured = true;
+        }
+        if (!admits(prefilter, facts)) continue;
+      }
+      const scanned = scan(current, pass);
+      if (scanned !== current) {
+        current = scanned;
+        measured = false;
+      }
+    }
+    const rule = Object.keys(pass.byRule).find((name) => (pass.byRule[name] ?? 0) > (before[name] ?? 0));
+    return { text: current, rule };
   };
 
   /**
@@ -469,6 +505,7 @@ export const createRedactor = ({
     const output: Record<string, unknown> = {};
     // Input keys are distinct: only once one was renamed can a later one collide with an earlier entry.
     let renamed = false;
+    const jwk = isJsonWebKey(entries);
     for (const key of Object.keys(entries)) {
       if (pass.nodes >= maxNodes) {
         pass.changed = true;
@@ -479,7 +516,7 @@ export const createRedactor = ({
       const redactedKey = redactText(key, depth, pass, false);
       if (redactedKey !== key) renamed = true;
       const outputKey = renamed ? uniqueKey(output, redactedKey) : redactedKey;
-      const rule = classifyKey(key);
+      const rule = classifyKey(key) ?? (jwk && JWK_PRIVATE_MEMBERS.has(key) ? JWK_RULE : undefined);
       if (rule !== undefined && holdsSecret(child)) {
         pass.nodes++;
         tally(pass, rule);

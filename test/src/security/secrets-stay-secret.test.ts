@@ -37,6 +37,11 @@ const CARRIERS = [
   'exception message',
   'arguments of another instrumentation',
   'array attribute',
+  'scope name',
+  'span name',
+  'attribute key',
+  'base64 attribute',
+  'percent-encoded attribute',
 ] as const;
 
 /** Two of every format the redaction engine knows, each given a place to hide. */
@@ -46,7 +51,10 @@ const buildCorpus = (): PlacedSecret[] => {
   for (const format of FORMAT_NAMES) {
     for (let copy = 0; copy < 2; copy += 1) {
       const secret = fakeSecret(format, random);
-      corpus.push({ ...secret, format, carrier: CARRIERS[corpus.length % CARRIERS.length]! });
+      const carrier = CARRIERS[corpus.length % CARRIERS.length]!;
+      // An encoded secret must not survive in its encoded form either.
+      const encoded = carrier === 'base64 attribute' ? [Buffer.from(secret.text).toString('base64')] : [];
+      corpus.push({ ...secret, needles: [...secret.needles, ...encoded], format, carrier });
     }
   }
   return corpus;
@@ -70,7 +78,11 @@ const sendBypassingInstrumentation = async (
   });
   const tracer = provider.getTracer('third-party-instrumentation');
   for (const secret of secrets) {
-    const span = tracer.startSpan(`tools/call leak_check`, {
+    const spanTracer =
+      secret.carrier === 'scope name' ? provider.getTracer(`scope of ${secret.text}`) : tracer;
+    const spanName =
+      secret.carrier === 'span name' ? `GET /callback ${secret.text}` : 'tools/call leak_check';
+    const span = spanTracer.startSpan(spanName, {
       attributes: {
         'mcp.method.name': 'tools/call',
         'gen_ai.tool.name': 'leak_check',
@@ -98,6 +110,15 @@ const sendBypassingInstrumentation = async (
         break;
       case 'array attribute':
         span.setAttribute('http.request.header.x-forwarded', ['first', `second ${secret.text}`]);
+        break;
+      case 'attribute key':
+        span.setAttribute(`note ${secret.text}`, 'value');
+        break;
+      case 'base64 attribute':
+        span.setAttribute('payload.base64', Buffer.from(secret.text).toString('base64'));
+        break;
+      case 'percent-encoded attribute':
+        span.setAttribute('url.query', `state=abc&note=${encodeURIComponent(secret.text)}`);
         break;
       default:
         break;
@@ -170,20 +191,29 @@ describe('secrets sent to the collector', () => {
       const grpcMetadata = new grpc.Metadata();
       grpcMetadata.set('authorization', `Bearer ${INGEST_TOKEN}`);
 
-      // 1. Through plain OpenTelemetry exporters of all three protocols.
+      // 1. Through plain OpenTelemetry exporters of all three protocols. Every span is one export at
+      // once (SimpleSpanProcessor): the corpus holds more than the exporters' default 30 in flight.
       const thirds = [0, 1, 2].map((part) => corpus.filter((_secret, index) => index % 3 === part));
       await sendBypassingInstrumentation(
-        new OtlpGrpcExporter({ url: collector.grpcUrl, metadata: grpcMetadata }),
+        new OtlpGrpcExporter({ url: collector.grpcUrl, metadata: grpcMetadata, concurrencyLimit: 1_000 }),
         'bypass-grpc',
         thirds[0]!,
       );
       await sendBypassingInstrumentation(
-        new OtlpProtoExporter({ url: `${collector.url}/v1/traces`, headers: authorization }),
+        new OtlpProtoExporter({
+          url: `${collector.url}/v1/traces`,
+          headers: authorization,
+          concurrencyLimit: 1_000,
+        }),
         'bypass-http-protobuf',
         thirds[1]!,
       );
       await sendBypassingInstrumentation(
-        new OtlpJsonExporter({ url: `${collector.url}/v1/traces`, headers: authorization }),
+        new OtlpJsonExporter({
+          url: `${collector.url}/v1/traces`,
+          headers: authorization,
+          concurrencyLimit: 1_000,
+        }),
         'bypass-http-json',
         thirds[2]!,
       );

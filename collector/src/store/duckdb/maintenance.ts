@@ -80,3 +80,14 @@ export const checkpoint = async (connection: DuckDBConnection, toolStats: ToolSt
   await toolStats.compactIfLarge(connection);
   await connection.run('CHECKPOINT');
 };
+
+/** Deletes verdicts (from the API or from spans) recorded before the cutoff. Returns the number deleted. */
+export const deleteFeedbackRecordedBefore = async (
+  connection: DuckDBConnection,
+  cutoffMs: number,
+): Promise<number> => {
+  const cutoff = BigInt(Math.trunc(cutoffMs));
+  const api = await connection.run('DELETE FROM feedback WHERE recorded_ms < $cutoff', { cutoff });
+  const spans = await connection.run('DELETE FROM span_feedback WHERE recorded_ms < $cutoff', { cutoff });
+  return api.rowsChanged + spans.rowsChanged;
+};

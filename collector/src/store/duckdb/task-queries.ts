@@ -172,10 +172,16 @@ export const recordTaskFeedback = async (
     taskId,
   });
   if (known.currentRowCount === 0) return false;
+  const recorded = BigInt(Date.now());
   await connection.run(
     "INSERT INTO feedback VALUES ($taskId, $verdict, $note, 'api', $recorded)",
-    { taskId, verdict, note, recorded: BigInt(Date.now()) },
+    { taskId, verdict, note, recorded },
     { note: VARCHAR },
+  );
+  // Only the latest verdict is ever read: earlier ones would only grow the table.
+  await connection.run(
+    "DELETE FROM feedback WHERE task_id = $taskId AND source = 'api' AND recorded_ms < $recorded",
+    { taskId, recorded },
   );
   return true;
 };

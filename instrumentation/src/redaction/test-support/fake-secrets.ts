@@ -220,6 +220,101 @@ export const FAKE_SECRET_FORMATS: Record<string, (random: Random) => FakeSecret>
     const token = chars(random, ALNUM, 24);
     return { text: `token: ${token}`, rule: 'key_token', needles: [token] };
   },
+  docker_config_auth: (random) => {
+    const auth = Buffer.from(`svc-ci:${chars(random, ALNUM, 18)}`).toString('base64');
+    return single('key_auth', `{"auths":{"registry.example.com":{"auth":"${auth}"}}}`, auth);
+  },
+  npmrc_auth: (random) => {
+    const auth = Buffer.from(`deploy:${chars(random, ALNUM, 18)}`).toString('base64');
+    return single('key_auth', `//registry.example.com/:_auth=${auth}`, auth);
+  },
+  kubeconfig_client_key: (random) => {
+    const key = Buffer.from(
+      `-----BEGIN EC ${'PRIVATE'} KEY-----\n${chars(random, BASE64, 64)}\n-----END EC ${'PRIVATE'} KEY-----\n`,
+    ).toString('base64');
+    return single('key_private_key', `client-key-data: ${key}`, key);
+  },
+  jwk_private_key: (random) => {
+    const d = chars(random, BASE64URL, 43);
+    const jwk = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: chars(random, BASE64URL, 43),
+      y: chars(random, BASE64URL, 43),
+      d,
+    };
+    return single('jwk_private_key', JSON.stringify(jwk), d);
+  },
+  putty_private_key: (random) => {
+    const secret = chars(random, BASE64, 64);
+    const text = [
+      'PuTTY-User-Key-File-3: ssh-ed25519',
+      'Encryption: none',
+      'Comment: deploy@ci',
+      'Public-Lines: 2',
+      chars(random, BASE64, 64),
+      chars(random, BASE64, 12),
+      'Private-Lines: 1',
+      secret,
+      `Private-MAC: ${chars(random, HEX, 64)}`,
+    ].join('\n');
+    return single('putty_private_key', text, secret);
+  },
+  pgp_private_key_with_comment: (random) => {
+    const lines = Array.from({ length: 3 }, () => chars(random, BASE64, 64));
+    const kind = ['PGP', 'PRIVATE KEY BLOCK'].join(' ');
+    return {
+      text: `-----BEGIN ${kind}-----\nComment: Alice Example <alice@example.com> (signing, 2026)\n\n${lines.join('\n')}\n=${chars(random, BASE64, 4)}\n-----END ${kind}-----`,
+      rule: 'pem_private_key',
+      needles: lines,
+    };
+  },
+  url_password_with_slash_and_hash: (random) => {
+    const password = `${chars(random, ALNUM, 8)}/${chars(random, ALNUM, 6)}#${chars(random, ALNUM, 6)}`;
+    return single('url_credentials', `postgres://svc:${password}@db.internal:5432/app`, password);
+  },
+  quoted_password_with_apostrophe: (random) => {
+    const tail = chars(random, ALNUM, 12);
+    return {
+      text: `password="${chars(random, ALNUM, 6)}'${tail}"`,
+      rule: 'key_password',
+      needles: [tail],
+    };
+  },
+  sas_token_from_sig: (random) => {
+    const signature = `${chars(random, BASE64URL, 43)}%3D`;
+    return single('url_signature', `sig=${signature}&se=2030-01-01T00:00:00Z&sp=r&sv=2022-11-02`, signature);
+  },
+  oracle_connect_string: (random) => {
+    const password = chars(random, ALNUM, 14);
+    return single('oracle_password', `sqlplus scott/${password}@//db.example.com:1521/ORCLPDB1`, password);
+  },
+  mysql_command_line: (random) => {
+    const password = chars(random, ALNUM, 14);
+    return single('mysql_password', `mysql -h db.internal -u root -p${password} shop`, password);
+  },
+  netrc_entry: (random) => {
+    const password = chars(random, ALNUM, 20);
+    return single('netrc_password', `machine api.example.com login deploy password ${password}`, password);
+  },
+  terraform_cloud_token: (random) =>
+    single(
+      'terraform_cloud_token',
+      `${chars(random, ALNUM, 14)}.${['atlas', 'v1'].join('')}.${chars(random, ALNUM, 67)}`,
+    ),
+  pulumi_access_token: (random) =>
+    single('pulumi_access_token', ['pu', 'l-'].join('') + chars(random, HEX, 40)),
+  doppler_token: (random) => single('doppler_token', ['dp', '.pt.'].join('') + chars(random, ALNUM, 43)),
+  flyio_token: (random) => single('flyio_token', ['fo', '1_'].join('') + chars(random, ALNUM, 43)),
+  sentry_token: (random) => single('sentry_token', ['sntr', 'yu_'].join('') + chars(random, HEX, 64)),
+  postman_api_key: (random) =>
+    single('postman_api_key', `${['PM', 'AK-'].join('')}${chars(random, HEX, 24)}-${chars(random, HEX, 34)}`),
+  newrelic_api_key: (random) =>
+    single('newrelic_api_key', ['NR', 'AK-'].join('') + chars(random, UPPER + DIGITS, 27)),
+  consul_token: (random) => {
+    const token = [8, 4, 4, 4, 12].map((length) => chars(random, HEX, length)).join('-');
+    return single('key_token', `CONSUL_HTTP_TOKEN=${token}`, token);
+  },
   card_number: (random) => {
     const [prefix, length] = [
       ['4', 16],

@@ -2,14 +2,15 @@
  * The walker as it was before prefilters, caches and cheaper bookkeeping: every scanner over every
  * string. Kept unchanged as the oracle the equivalence tests hold the engine to, output for output.
  */
-import { isExemptKey, normalizeKeyName } from '../key-names.js';
+import { redactEncoded } from '../encoded.js';
+import { isExemptKey, KEY_SCAN_LIMIT, keyPartMatches, keyScanParts, normalizeKeyName } from '../key-names.js';
 import {
   CIRCULAR_MARKER,
   MAX_DEPTH_MARKER,
   MAX_NODES_MARKER,
   MAX_STRING_LENGTH_MARKER,
   redactionMarker,
-  startsWithMarker,
+  onlyMarkers,
 } from '../markers.js';
 import {
   ASSIGNED_VALUE,
@@ -46,7 +47,6 @@ interface Pass {
   ancestors: Set<object>;
 }
 
-const KEY_SCAN_LIMIT = 1024;
 const KEY_CLASSIFICATION_CACHE_SIZE = 4096;
 /**
  * JSON documents up to this length are parsed whole before the length cut, so their keys still name
@@ -76,12 +76,21 @@ const withFlags = (pattern: RegExp, add: string, remove: string): RegExp => {
   return new RegExp(pattern.source, [...flags].join(''));
 };
 
-const containsMarker = (text: string): boolean => text.includes('[REDACTED:') || text.includes('[TRUNCATED:');
+const JWK_PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+const JWK_RULE = 'jwk_private_key';
+
+const isJsonWebKey = (entries: Record<string, unknown>): boolean => {
+  try {
+    return typeof entries.kty === 'string';
+  } catch {
+    return false;
+  }
+};
 
 /** A value under a secret key worth replacing: flags, nulls, empties and earlier markers say nothing. */
 const holdsSecret = (value: unknown): boolean => {
   if (value === null || value === undefined || typeof value === 'boolean') return false;
-  if (typeof value === 'string') return value.length > 0 && !startsWithMarker(value);
+  if (typeof value === 'string') return value.length > 0 && !onlyMarkers(value);
   return true;
 };
 
@@ -156,19 +165,20 @@ export const createReferenceRedactor = ({
 
   /** The key rule a key or attribute name falls under, if any. */
   const classifyKey = (key: string): string | undefined => {
-    const scanned = key.slice(0, KEY_SCAN_LIMIT);
-    const cached = keyClassifications.get(scanned);
+    const cached = keyClassifications.get(key);
     if (cached !== undefined) return cached ?? undefined;
-    const normalized = normalizeKeyName(scanned);
     let found: string | null = null;
-    // A key that is itself a marker was a secret: its value was judged when the key was redacted.
-    if (!isExemptKey(scanned, normalized) && !containsMarker(scanned)) {
-      found =
-        keyMatchers.find((matcher) => matcher.key.test(normalized) || matcher.key.test(scanned))?.name ??
-        null;
+    for (const part of keyScanParts(key)) {
+      const normalized = normalizeKeyName(part);
+      if (isExemptKey(key, normalized)) break;
+      found = keyMatchers.find((matcher) => keyPartMatches(matcher.key, part, normalized))?.name ?? null;
+      if (found !== null) break;
     }
-    if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
-    keyClassifications.set(scanned, found);
+    // Long keys are rare: only keys up to the scanned length are remembered.
+    if (key.length <= KEY_SCAN_LIMIT) {
+      if (keyClassifications.size >= KEY_CLASSIFICATION_CACHE_SIZE) keyClassifications.clear();
+      keyClassifications.set(key, found);
+    }
     return found ?? undefined;
   };
 
@@ -199,7 +209,7 @@ export const createReferenceRedactor = ({
         pattern.lastIndex = Math.max(end, match.index + 1);
       }
       const secret = text.slice(start, end);
-      const rule = end > start && !containsMarker(secret) ? detector.ruleFor(secret, match) : undefined;
+      const rule = end > start && !onlyMarkers(secret) ? detector.ruleFor(secret, match) : undefined;
       if (rule === undefined) {
         // Look again one character later: the rejected match may hide a real one.
         pattern.lastIndex = match.index + 1;
@@ -233,7 +243,7 @@ export const createReferenceRedactor = ({
       if (span === undefined) continue;
       const [start, end] = span;
       const secret = text.slice(start, end);
-      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || containsMarker(secret)) continue;
+      if (NON_SECRET_ASSIGNED_VALUE.test(secret) || onlyMarkers(secret)) continue;
       output += text.slice(copiedUpTo, start) + redactionMarker(rule);
       copiedUpTo = end;
       assignmentName.lastIndex = end;
@@ -253,8 +263,17 @@ export const createReferenceRedactor = ({
     ...rules.filter(hasValue).map(valueDetector).map(patternScanner),
   ];
 
+  const scanDecoded = (decoded: string, pass: Pass): { text: string; rule: string | undefined } => {
+    const before = { ...pass.byRule };
+    const text = scanners.reduce((current, scanner) => scanner(current, pass), decoded);
+    const rule = Object.keys(pass.byRule).find((name) => (pass.byRule[name] ?? 0) > (before[name] ?? 0));
+    return { text, rule };
+  };
   const scanText = (text: string, pass: Pass): string =>
-    scanners.reduce((current, scanner) => scanner(current, pass), text);
+    redactEncoded(
+      scanners.reduce((current, scanner) => scanner(current, pass), text),
+      (decoded) => scanDecoded(decoded, pass),
+    );
 
   /**
    * Strings: structurally redacted when they hold JSON, else scanned with some text past the cut so
@@ -360,6 +379,7 @@ export const createReferenceRedactor = ({
     pass: Pass,
   ): Record<string, unknown> => {
     const output: Record<string, unknown> = {};
+    const jwk = isJsonWebKey(entries);
     for (const key of Object.keys(entries)) {
       if (pass.nodes >= maxNodes) {
         pass.changed = true;
@@ -368,7 +388,7 @@ export const createReferenceRedactor = ({
       }
       const child = readEntry(entries, key);
       const outputKey = uniqueKey(output, redactText(key, depth, pass, false));
-      const rule = classifyKey(key);
+      const rule = classifyKey(key) ?? (jwk && JWK_PRIVATE_MEMBERS.has(key) ? JWK_RULE : undefined);
       if (rule !== undefined && holdsSecret(child)) {
         pass.nodes++;
         tally(pass, rule);
