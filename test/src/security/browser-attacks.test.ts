@@ -99,6 +99,12 @@ describe('DNS rebinding', () => {
     expect(api.body).not.toContain(TASK_ID);
     expect(JSON.parse(api.body)).toMatchObject({ code: 'host_not_allowed' });
     expect((await send(port, 'GET', '/metrics', rebound)).status).toBe(403);
+    // The web view's pages and their scripts too: a rebound page gets nothing to run.
+    for (const path of ['/', `/tasks/${TASK_ID}`, '/tools', '/auth']) {
+      const page = await send(port, 'GET', path, rebound);
+      expect(page.status, path).toBe(403);
+      expect(page.body, path).not.toContain('<script');
+    }
 
     const posted = await send(
       port,
