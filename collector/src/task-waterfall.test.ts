@@ -13,6 +13,8 @@ const call = (overrides: Partial<ToolCallView>): ToolCallView => ({
   durationMs: 100,
   arguments: null,
   retryOf: null,
+  startTime: '2026-01-01T00:00:00.000Z',
+  offsetMs: 0,
   ...overrides,
 });
 

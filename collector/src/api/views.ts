@@ -39,6 +39,9 @@ export interface ToolCallView extends Pick<
 > {
   /** The redacted arguments as JSON, or their text when they are not JSON. */
   arguments: unknown;
+  /** When the call started, and how long after its task started (ms): where it sits on the timeline. */
+  startTime: string;
+  offsetMs: number;
   /** `input_required` rounds the caller answered before the call completed (protocol 2026-07-28). */
   inputRequired?: { rounds: number; waitMs: number };
   /** The task (tasks extension) the call became: its last status seen, and time spent waiting for input. */

@@ -208,6 +208,15 @@ describe('the web view in Chromium', () => {
     await page.waitForURL(new RegExp(`#call-${failed.spanId}$`));
     await expect.poll(() => page.locator(':target').getAttribute('id')).toBe(`call-${failed.spanId}`);
     expect(await page.locator('.summary').innerText()).toContain('110 / 50');
+    // A waterfall: each call's bar starts on one time axis where the call started, later calls further right.
+    const barStarts = await calls
+      .locator('.bar > span')
+      .evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().left));
+    expect(detail.calls.map((call) => call.offsetMs)).toEqual(
+      [...detail.calls.map((call) => call.offsetMs)].sort((a, b) => a - b),
+    );
+    expect(detail.calls[0]!.offsetMs).toBeGreaterThanOrEqual(0);
+    expect(barStarts.at(-1)!).toBeGreaterThan(barStarts[0]!);
     const traceLinks = page.locator('.traces a');
     expect(await traceLinks.evaluateAll((links) => links.map((link) => link.getAttribute('href')))).toEqual(
       detail.task.traceIds.map((traceId) => TRACE_URL.replace('{traceId}', traceId)),

@@ -149,6 +149,8 @@ export const getTask = async (connection: DuckDBConnection, taskId: string): Pro
     task: taskFromRow(taskRow),
     calls: callRows.map(callFromRow).map((call): ToolCallView => ({
       spanId: call.spanId,
+      startTime: isoFromNs(call.startNs),
+      offsetMs: Number(call.startNs - big(taskRow.start_ns)) / 1e6,
       traceId: call.traceId,
       service: call.service,
       method: call.method,

@@ -56,7 +56,8 @@ function Calls({ calls, taskDurationMs }) {
   if (calls.length === 0) return html`<p>No tool calls in this task.</p>`;
   const number = new Map(calls.map((call, index) => [call.spanId, index + 1]));
   const retriedBy = new Map(calls.filter((call) => call.retryOf).map((call) => [call.retryOf, call.spanId]));
-  const scale = Math.max(taskDurationMs, ...calls.map((call) => call.durationMs), 1);
+  // One time axis for the whole task: each bar starts where its call started.
+  const scale = Math.max(taskDurationMs, ...calls.map((call) => (call.offsetMs ?? 0) + call.durationMs), 1);
   return html`
     <div class="table-wrap">
       <table class="calls">
@@ -98,7 +99,12 @@ function Calls({ calls, taskDurationMs }) {
                 </td>
                 <td class="duration">
                   <span class="bar" aria-hidden="true"
-                    ><span style=${{ width: `${(100 * call.durationMs) / scale}%` }}></span
+                    ><span
+                      style=${{
+                        marginLeft: `${(100 * (call.offsetMs ?? 0)) / scale}%`,
+                        width: `${(100 * call.durationMs) / scale}%`,
+                      }}
+                    ></span
                   ></span>
                   ${formatMs(call.durationMs)}
                 </td>
