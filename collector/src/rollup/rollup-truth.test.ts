@@ -70,6 +70,8 @@ describe('rollups over a workload with known truth', () => {
     expect(detail.calls).toEqual([
       {
         spanId: spanId('c1'),
+        startTime: new Date(BASE_MS + 10).toISOString(),
+        offsetMs: 10,
         traceId: traceId('a1'),
         service: 'agent',
         method: 'tools/call',
@@ -82,6 +84,8 @@ describe('rollups over a workload with known truth', () => {
       },
       {
         spanId: spanId('c2'),
+        startTime: new Date(BASE_MS + 200).toISOString(),
+        offsetMs: 200,
         traceId: traceId('a1'),
         service: 'agent',
         method: 'tools/call',
@@ -94,6 +98,8 @@ describe('rollups over a workload with known truth', () => {
       },
       {
         spanId: spanId('c3'),
+        startTime: new Date(BASE_MS + 300).toISOString(),
+        offsetMs: 300,
         traceId: traceId('a1'),
         service: 'agent',
         method: 'tools/call',
@@ -106,6 +112,8 @@ describe('rollups over a workload with known truth', () => {
       },
       {
         spanId: spanId('c4'),
+        startTime: new Date(BASE_MS + 2010).toISOString(),
+        offsetMs: 2010,
         traceId: traceId('a2'),
         service: 'agent',
         method: 'tools/call',
