@@ -1,5 +1,6 @@
 import type { AttributeValue, Attributes, SpanRecord } from '../model/span.js';
 import { TRUNCATION_MARKER } from '../otlp/values.js';
+import { mapSpanText } from './map-span-text.js';
 
 /**
  * Cuts every string a span carries to `maxLength` characters plus a marker: run after redaction, so
@@ -28,28 +29,6 @@ export function cutLongStrings(
     for (const key of Object.keys(input)) output[key] = value(input[key] as AttributeValue);
     return output;
   };
-  const resources = new Map<Attributes, Attributes>();
-  const cut = spans.map((span): SpanRecord => {
-    let resourceAttributes = resources.get(span.resourceAttributes);
-    if (resourceAttributes === undefined) {
-      resourceAttributes = attributes(span.resourceAttributes);
-      resources.set(span.resourceAttributes, resourceAttributes);
-    }
-    return {
-      ...span,
-      name: text(span.name),
-      statusMessage: text(span.statusMessage),
-      serviceName: text(span.serviceName),
-      scopeName: text(span.scopeName),
-      attributes: attributes(span.attributes),
-      resourceAttributes,
-      events: span.events.map((event) => ({
-        ...event,
-        name: text(event.name),
-        attributes: attributes(event.attributes),
-      })),
-      links: span.links.map((link) => ({ ...link, attributes: attributes(link.attributes) })),
-    };
-  });
+  const cut = mapSpanText(spans, { text, attributes, serviceName: (span) => text(span.serviceName) });
   return { spans: cut, cutValues };
 }

@@ -1,5 +1,6 @@
 import { ATTR_SERVICE_NAME } from '@mcpscope/instrumentation/conventions';
 import type { Attributes, SpanRecord } from '../model/span.js';
+import { mapSpanText } from './map-span-text.js';
 import type { SpanRedactor } from './types.js';
 
 export interface RedactedSpans {
@@ -35,37 +36,17 @@ export function redactSpans(spans: readonly SpanRecord[], redactor: SpanRedactor
     return outcome.value as string;
   };
 
-  // Spans of one request usually share a resource object: redact it once.
-  const resources = new Map<Attributes, Attributes>();
-  const redacted = spans.map((span): SpanRecord => {
-    let resourceAttributes = resources.get(span.resourceAttributes);
-    if (resourceAttributes === undefined) {
-      resourceAttributes = attributes(span.resourceAttributes);
-      resources.set(span.resourceAttributes, resourceAttributes);
-    }
-    const redactedServiceName = resourceAttributes[ATTR_SERVICE_NAME];
-    return {
-      ...span,
-      // The service name column comes from the resource: it takes the redacted value too.
-      serviceName:
-        span.serviceName === span.resourceAttributes[ATTR_SERVICE_NAME] &&
+  const redacted = mapSpanText(spans, {
+    text,
+    attributes,
+    // The service name column comes from the resource: it takes the redacted value too.
+    serviceName: (span, resourceAttributes) => {
+      const redactedServiceName = resourceAttributes[ATTR_SERVICE_NAME];
+      return span.serviceName === span.resourceAttributes[ATTR_SERVICE_NAME] &&
         typeof redactedServiceName === 'string'
-          ? redactedServiceName
-          : span.serviceName,
-      // Other instrumentations name spans after URLs and queries, which can carry tokens.
-      name: text(span.name),
-      // Producers name their scope freely; a scope name is stored and forwarded like any other text.
-      scopeName: text(span.scopeName),
-      statusMessage: text(span.statusMessage),
-      attributes: attributes(span.attributes),
-      resourceAttributes,
-      events: span.events.map((event) => ({
-        ...event,
-        name: text(event.name),
-        attributes: attributes(event.attributes),
-      })),
-      links: span.links.map((link) => ({ ...link, attributes: attributes(link.attributes) })),
-    };
+        ? redactedServiceName
+        : span.serviceName;
+    },
   });
   return { spans: redacted, count, byRule };
 }

@@ -349,10 +349,7 @@ export const createRedactor = ({
   );
 
   /** Every scanner in order, each over the previous one's output, skipping those whose prefilter rules them out. */
-  const scanText = (text: string, pass: Pass): string => {
-    const slot = text.length > 0 && text.length <= CLEAN_CACHE_MAX_LENGTH ? cleanCacheSlot(text) : -1;
-    if (slot >= 0 && cleanTexts[slot] === text) return text;
-    const countBefore = pass.count;
+  const runScanners = (text: string, pass: Pass): string => {
     let current = text;
     let measured = false;
     for (const { scan, prefilter } of scanners) {
@@ -370,7 +367,15 @@ export const createRedactor = ({
         measured = false;
       }
     }
-    current = redactEncoded(current, (decoded) => scanDecoded(decoded, pass));
+    return current;
+  };
+
+  /** The scanners over a text, then over what its encoded runs decode to. */
+  const scanText = (text: string, pass: Pass): string => {
+    const slot = text.length > 0 && text.length <= CLEAN_CACHE_MAX_LENGTH ? cleanCacheSlot(text) : -1;
+    if (slot >= 0 && cleanTexts[slot] === text) return text;
+    const countBefore = pass.count;
+    const current = redactEncoded(runScanners(text, pass), (decoded) => scanDecoded(decoded, pass));
     // Nothing replaced means the text came back as it went in; scanning it again would too.
     if (slot >= 0 && pass.count === countBefore) cleanTexts[slot] = text;
     return current;
@@ -379,22 +384,7 @@ export const createRedactor = ({
   /** A decoded run through the same scanners, once: what it decodes to is not decoded again. */
   const scanDecoded = (decoded: string, pass: Pass): { text: string; rule: string | undefined } => {
     const before = { ...pass.byRule };
-    let current = decoded;
-    let measured = false;
-    for (const { scan, prefilter } of scanners) {
-      if (prefilter !== undefined) {
-        if (!measured) {
-          gatherFacts(current, facts);
-          measured = true;
-        }
-        if (!admits(prefilter, facts)) continue;
-      }
-      const scanned = scan(current, pass);
-      if (scanned !== current) {
-        current = scanned;
-        measured = false;
-      }
-    }
+    const current = runScanners(decoded, pass);
     const rule = Object.keys(pass.byRule).find((name) => (pass.byRule[name] ?? 0) > (before[name] ?? 0));
     return { text: current, rule };
   };
