@@ -74,9 +74,6 @@ export const SDK_V2_SERVER = v2Package('server');
 
 export const SDK_PACKAGES: readonly SdkPackage[] = [SDK_V1, SDK_V2_CLIENT, SDK_V2_SERVER];
 
-/** The SDK versions the package declares as its peer range for v1 (`>=1.10.0 <2`). */
-export const satisfiesSupportedRange = (version: string): boolean => inV1Range(version);
-
 const installedVersion = (root: string): string | undefined => {
   try {
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown };

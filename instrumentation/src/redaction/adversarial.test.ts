@@ -88,6 +88,13 @@ for (const format of FORMAT_NAMES) {
  * input takes seconds to hours. The bound leaves over an order of magnitude for slow, shared machines.
  */
 const BOUND_MS = 200;
+/**
+ * On a machine loaded by other work every scan is slower, hostile or not. So the bound also scales
+ * with ordinary prose of the same size scanned just before: hostile input here costs 0.2–3× that
+ * prose, while backtracking costs thousands of times more, which no load explains.
+ */
+const PROSE_FACTOR = 40;
+const PROSE = fill('Deploy the change to eu-west-1 after the plan is approved; ticket 4211, 3 hosts. ');
 
 /** Best of three runs: scheduler noise on a loaded machine only ever adds time, backtracking is deterministic. */
 const timed = (work: () => unknown): number => {
@@ -100,6 +107,10 @@ const timed = (work: () => unknown): number => {
   return best;
 };
 
+/** The bound for one hostile scan: `BOUND_MS`, or more when the same scan of prose is slow right now. */
+const boundFor = (scan: (text: string) => unknown, multiple = 1): number =>
+  multiple * Math.max(BOUND_MS, PROSE_FACTOR * timed(() => scan(PROSE)));
+
 describe('hostile input stays linear', () => {
   // maxStringLength raised so the patterns, not the length cap, face the whole 100 KB.
   const uncapped = createRedactor({ maxStringLength: 2 * SIZE });
@@ -108,21 +119,24 @@ describe('hostile input stays linear', () => {
 
   it.each(Object.entries(HOSTILE_INPUTS))('%s: within the bound, uncapped and by default', (_name, input) => {
     expect(input.length).toBeGreaterThanOrEqual(SIZE);
-    expect(timed(() => uncapped.redactString(input))).toBeLessThan(BOUND_MS);
-    expect(timed(() => uncapped.redactValue({ note: input, [input.slice(0, 2000)]: 1 }))).toBeLessThan(
-      BOUND_MS,
-    );
+    const scanString = (text: string): unknown => uncapped.redactString(text);
+    expect(timed(() => scanString(input))).toBeLessThan(boundFor(scanString));
+    const scanValue = (text: string): unknown =>
+      uncapped.redactValue({ note: text, [text.slice(0, 2000)]: 1 });
+    expect(timed(() => scanValue(input))).toBeLessThan(boundFor(scanValue));
     let capped = '';
-    expect(timed(() => (capped = defaults.redactString(input).value))).toBeLessThan(BOUND_MS);
+    const scanCapped = (text: string): string => defaults.redactString(text).value;
+    expect(timed(() => (capped = scanCapped(input)))).toBeLessThan(boundFor(scanCapped));
     expect(capped.length).toBeLessThanOrEqual(4096);
   });
 
   it('bounds deep and wide structures by maxDepth and maxNodes, not by their size', () => {
     let deep: unknown = 'leaf';
     for (let level = 0; level < 10_000; level++) deep = [deep];
-    expect(timed(() => defaults.redactValue(deep))).toBeLessThan(BOUND_MS);
+    const scanValue = (value: unknown): unknown => defaults.redactValue(value);
+    expect(timed(() => scanValue(deep))).toBeLessThan(boundFor(scanValue));
     // A million values would take seconds to scan; the 10_000-value budget stops the walk early.
     const long = Array.from({ length: 1_000_000 }, (_, index) => `value ${index}`);
-    expect(timed(() => defaults.redactValue(long))).toBeLessThan(BOUND_MS * 2);
+    expect(timed(() => scanValue(long))).toBeLessThan(boundFor(scanValue, 2));
   });
 });

@@ -9,7 +9,14 @@ import {
 
 /** Hostile-input bound per value: a linear engine takes single milliseconds; a backtracking pattern takes seconds. */
 const PER_INPUT_BOUND_MS = 250;
+/**
+ * On a loaded machine every scan is slower, hostile or not: the bound also scales with prose of the
+ * longest length scanned right before, which no backtracking pattern can stay within 40 times of.
+ */
+const PROSE_FACTOR = 40;
 const INPUTS = 5_000;
+/** 5,000 values take seconds on a quiet machine and far longer on a loaded one; the time is not the test. */
+const FUZZ_TIMEOUT_MS = 180_000;
 /** The longest attribute value the collector lets through to redaction (its default limit). */
 const LONGEST = 16 * 1024;
 
@@ -69,37 +76,55 @@ const anyInput = fc.oneof(
 );
 
 describe('the redaction engine under fuzzed and hostile input', () => {
-  it(`redacts ${INPUTS} generated values without throwing, each within ${PER_INPUT_BOUND_MS} ms`, () => {
-    const redactor = createRedactor();
-    const keys = fc.sample(
-      fc.oneof(
-        fc.constantFrom('input.value', 'db.statement', 'http.request.header.authorization'),
-        fc.string(),
-      ),
-      {
-        numRuns: INPUTS,
-        seed: 3,
-      },
-    );
-    const inputs = fc.sample(anyInput, { numRuns: INPUTS, seed: 5 });
-    let slowest = { ms: 0, input: '' };
-    for (const [index, input] of inputs.entries()) {
-      const started = performance.now();
-      const asString = redactor.redactString(input);
-      const asAttributes = redactor.redactAttributes({
-        [keys[index]!]: input,
-        nested: [input, { inner: input }],
+  it(
+    `redacts ${INPUTS} generated values without throwing, each within ${PER_INPUT_BOUND_MS} ms`,
+    () => {
+      const redactor = createRedactor();
+      const keys = fc.sample(
+        fc.oneof(
+          fc.constantFrom('input.value', 'db.statement', 'http.request.header.authorization'),
+          fc.string(),
+        ),
+        {
+          numRuns: INPUTS,
+          seed: 3,
+        },
+      );
+      const inputs = fc.sample(anyInput, { numRuns: INPUTS, seed: 5 });
+      const redactBoth = (key: string, input: string) => ({
+        asString: redactor.redactString(input),
+        asAttributes: redactor.redactAttributes({ [key]: input, nested: [input, { inner: input }] }),
       });
-      const elapsed = performance.now() - started;
-      expect(typeof asString.value).toBe('string');
-      expect(asAttributes.value).toBeTypeOf('object');
-      if (elapsed > slowest.ms) slowest = { ms: elapsed, input: input.slice(0, 60) };
-    }
-    expect(
-      slowest.ms,
-      `slowest input (${JSON.stringify(slowest.input)}…) took ${slowest.ms.toFixed(1)} ms`,
-    ).toBeLessThan(PER_INPUT_BOUND_MS);
-  });
+      let slowest = { ms: 0, input: '', key: '' };
+      for (const [index, input] of inputs.entries()) {
+        const started = performance.now();
+        const { asString, asAttributes } = redactBoth(keys[index]!, input);
+        const elapsed = performance.now() - started;
+        expect(typeof asString.value).toBe('string');
+        expect(asAttributes.value).toBeTypeOf('object');
+        if (elapsed > slowest.ms) slowest = { ms: elapsed, input, key: keys[index]! };
+      }
+      // Backtracking is deterministic; a pause of the machine is not: the slowest input is timed again,
+      // best of three, beside prose of the longest length.
+      const bestOfThree = (work: () => unknown): number => {
+        let best = Number.POSITIVE_INFINITY;
+        for (let run = 0; run < 3; run++) {
+          const started = performance.now();
+          work();
+          best = Math.min(best, performance.now() - started);
+        }
+        return best;
+      };
+      const prose = 'Plan 42 adds 3 hosts in eu-west-1; apply after review. '.repeat(LONGEST / 55);
+      const bound = Math.max(PER_INPUT_BOUND_MS, PROSE_FACTOR * bestOfThree(() => redactBoth('note', prose)));
+      const again = bestOfThree(() => redactBoth(slowest.key, slowest.input));
+      expect(
+        again,
+        `slowest input (${JSON.stringify(slowest.input.slice(0, 60))}…) took ${again.toFixed(1)} ms (bound ${bound.toFixed(0)} ms)`,
+      ).toBeLessThan(bound);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('removes a secret of every format whatever noise and separator surround it', () => {
     const redactor = createRedactor();
