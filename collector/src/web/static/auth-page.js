@@ -4,6 +4,7 @@ import uPlot from 'uplot';
 import { useApi } from './api.js';
 import { formatCount, formatTime } from './format.js';
 import { GrafanaLink, html, Layout, LoadError } from './layout.js';
+import { Table } from './table.js';
 
 const REFRESH_MS = 10_000;
 const seriesKey = (failure) => `${failure.side} · ${failure.reason}`;
@@ -82,59 +83,30 @@ export function AuthPage() {
               <h2>Failures over time</h2>
               <${FailuresChart} samples=${samples} />
               <h2>Failures by side and reason</h2>
-              ${
-                failures.length === 0
-                  ? html`<p>No auth failures.</p>`
-                  : html`<div class="table-wrap">
-                      <table>
-                        <thead>
-                          <tr>
-                            <th scope="col">Service</th>
-                            <th scope="col">Side</th>
-                            <th scope="col">Reason</th>
-                            <th scope="col">Failures</th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          ${failures.map(
-                            (failure) =>
-                              html`<tr>
-                                <td>${failure.service}</td>
-                                <td>${failure.side}</td>
-                                <td>${failure.reason}</td>
-                                <td class="num">${formatCount(failure.count)}</td>
-                              </tr>`,
-                          )}
-                        </tbody>
-                      </table>
-                    </div>`
-              }
+              <${Table}
+                columns=${['Service', 'Side', 'Reason', 'Failures']}
+                rows=${failures}
+                empty="No auth failures."
+                renderRow=${(failure) =>
+                  html`<tr>
+                    <td>${failure.service}</td>
+                    <td>${failure.side}</td>
+                    <td>${failure.reason}</td>
+                    <td class="num">${formatCount(failure.count)}</td>
+                  </tr>`}
+              />
               <h2>Token refreshes</h2>
-              ${
-                refreshes.length === 0
-                  ? html`<p>No token refreshes.</p>`
-                  : html`<div class="table-wrap">
-                      <table>
-                        <thead>
-                          <tr>
-                            <th scope="col">Service</th>
-                            <th scope="col">Outcome</th>
-                            <th scope="col">Refreshes</th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          ${refreshes.map(
-                            (refresh) =>
-                              html`<tr>
-                                <td>${refresh.service}</td>
-                                <td>${refresh.outcome}</td>
-                                <td class="num">${formatCount(refresh.count)}</td>
-                              </tr>`,
-                          )}
-                        </tbody>
-                      </table>
-                    </div>`
-              }
+              <${Table}
+                columns=${['Service', 'Outcome', 'Refreshes']}
+                rows=${refreshes}
+                empty="No token refreshes."
+                renderRow=${(refresh) =>
+                  html`<tr>
+                    <td>${refresh.service}</td>
+                    <td>${refresh.outcome}</td>
+                    <td class="num">${formatCount(refresh.count)}</td>
+                  </tr>`}
+              />
             `
           : counts.error
             ? null

@@ -3,6 +3,7 @@ import { useRef } from 'preact/hooks';
 import { useApi } from './api.js';
 import { formatCount, formatMs, formatTime, pageParams, SINCE_CHOICES, sinceToFromMs } from './format.js';
 import { GrafanaLink, html, Layout, LoadError } from './layout.js';
+import { Table } from './table.js';
 
 const REFRESH_MS = 5000;
 const OUTCOMES = ['success', 'recovered', 'failed'];
@@ -65,6 +66,20 @@ function TaskRow({ task, isNew }) {
   `;
 }
 
+const TASK_COLUMNS = [
+  'Task',
+  'Started (UTC)',
+  'Outcome',
+  'Duration',
+  'Services',
+  'Calls',
+  'Failed',
+  'Retries',
+  'Tokens in / out',
+  'Auth failures',
+  'Feedback',
+];
+
 export function TasksPage() {
   const params = pageParams();
   const paged = params.has('cursor');
@@ -100,40 +115,18 @@ export function TasksPage() {
             : html`<p>Loading…</p>`
           : tasks.length === 0
             ? html`<p>No tasks match. Point an OpenTelemetry exporter at this collector and run an agent.</p>`
-            : html`
-                <div class="table-wrap">
-                  <table class="tasks">
-                    <caption>
-                      ${tasks.length} task${tasks.length === 1 ? '' : 's'}, newest first
-                    </caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Task</th>
-                        <th scope="col">Started (UTC)</th>
-                        <th scope="col">Outcome</th>
-                        <th scope="col">Duration</th>
-                        <th scope="col">Services</th>
-                        <th scope="col">Calls</th>
-                        <th scope="col">Failed</th>
-                        <th scope="col">Retries</th>
-                        <th scope="col">Tokens in / out</th>
-                        <th scope="col">Auth failures</th>
-                        <th scope="col">Feedback</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${tasks.map(
-                        (task) =>
-                          html`<${TaskRow}
-                            key=${task.taskId}
-                            task=${task}
-                            isNew=${!seen.current.has(task.taskId)}
-                          />`,
-                      )}
-                    </tbody>
-                  </table>
-                </div>
-              `
+            : html`<${Table}
+                className="tasks"
+                caption=${`${tasks.length} task${tasks.length === 1 ? '' : 's'}, newest first`}
+                columns=${TASK_COLUMNS}
+                rows=${tasks}
+                renderRow=${(task) =>
+                  html`<${TaskRow}
+                    key=${task.taskId}
+                    task=${task}
+                    isNew=${!seen.current.has(task.taskId)}
+                  />`}
+              />`
       }
       <nav class="pager" aria-label="Pages of tasks">
         ${paged ? html`<a href=${`/?${firstParams}`}>Newest tasks</a>` : null}

@@ -12,6 +12,7 @@ import {
   sinceToFromMs,
 } from './format.js';
 import { GrafanaLink, html, Layout, LoadError } from './layout.js';
+import { Table } from './table.js';
 
 const rangeQuery = (since) => {
   const from = sinceToFromMs(since);
@@ -122,6 +123,18 @@ function ToolChart({ tool, since }) {
   `;
 }
 
+const TOOL_COLUMNS = [
+  'Tool',
+  'Services',
+  'Calls',
+  'p50',
+  'p95',
+  'p99',
+  'Error rate',
+  'Errors by type',
+  'Retries',
+];
+
 export function ToolsPage() {
   const params = pageParams();
   const since = params.get('since') ?? '';
@@ -157,49 +170,31 @@ export function ToolsPage() {
           : tools.length === 0
             ? html`<p>No tool calls in this range.</p>`
             : html`
-                <div class="table-wrap">
-                  <table class="tools">
-                    <caption>
-                      Tools by calls
-                    </caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">Tool</th>
-                        <th scope="col">Services</th>
-                        <th scope="col">Calls</th>
-                        <th scope="col">p50</th>
-                        <th scope="col">p95</th>
-                        <th scope="col">p99</th>
-                        <th scope="col">Error rate</th>
-                        <th scope="col">Errors by type</th>
-                        <th scope="col">Retries</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${tools.map(
-                        (tool) => html`
-                          <tr key=${tool.tool} class=${tool.tool === selected ? 'selected' : undefined}>
-                            <th scope="row">
-                              <a
-                                href=${toolHref(tool.tool)}
-                                aria-current=${tool.tool === selected ? 'true' : undefined}
-                                >${tool.tool}</a
-                              >
-                            </th>
-                            <td>${tool.services.join(', ')}</td>
-                            <td class="num">${formatCount(tool.calls)}</td>
-                            <td class="num">${formatMs(tool.p50Ms)}</td>
-                            <td class="num">${formatMs(tool.p95Ms)}</td>
-                            <td class="num">${formatMs(tool.p99Ms)}</td>
-                            <td class="num">${formatPercent(tool.errors, tool.calls)}</td>
-                            <td>${errorsByTypeText(tool.errorsByType)}</td>
-                            <td class="num">${formatCount(tool.retries)}</td>
-                          </tr>
-                        `,
-                      )}
-                    </tbody>
-                  </table>
-                </div>
+                <${Table}
+                  className="tools"
+                  caption="Tools by calls"
+                  columns=${TOOL_COLUMNS}
+                  rows=${tools}
+                  renderRow=${(tool) => html`
+                    <tr key=${tool.tool} class=${tool.tool === selected ? 'selected' : undefined}>
+                      <th scope="row">
+                        <a
+                          href=${toolHref(tool.tool)}
+                          aria-current=${tool.tool === selected ? 'true' : undefined}
+                          >${tool.tool}</a
+                        >
+                      </th>
+                      <td>${tool.services.join(', ')}</td>
+                      <td class="num">${formatCount(tool.calls)}</td>
+                      <td class="num">${formatMs(tool.p50Ms)}</td>
+                      <td class="num">${formatMs(tool.p95Ms)}</td>
+                      <td class="num">${formatMs(tool.p99Ms)}</td>
+                      <td class="num">${formatPercent(tool.errors, tool.calls)}</td>
+                      <td>${errorsByTypeText(tool.errorsByType)}</td>
+                      <td class="num">${formatCount(tool.retries)}</td>
+                    </tr>
+                  `}
+                />
                 ${
                   selected
                     ? html`<h2>Calls over time: ${selected}</h2>
