@@ -44,6 +44,12 @@ export interface SpanRecord {
   resourceAttributes: Attributes;
   events: SpanEventRecord[];
   links: SpanLinkRecord[];
+  /**
+   * Who sent the span: the authenticated identity of its request (`local` on a collector without
+   * authentication), set by the receivers and never read from the span. Not stored as a column;
+   * absent for spans the collector writes itself.
+   */
+  producer?: string;
 }
 
 /**
