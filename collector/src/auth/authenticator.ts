@@ -15,8 +15,10 @@ export interface OidcConfig {
   clockToleranceSeconds?: number;
   /** Refuse JWTs without `exp` (which would otherwise never expire). On unless turned off. */
   requireExp?: boolean;
-  /** How long the last good keys keep serving while the JWKS URL cannot be fetched, past their 10-minute age. */
+  /** How long the last good keys keep serving while the JWKS URL cannot be fetched, past their age. */
   jwksGraceSeconds?: number;
+  /** How long fetched keys are used before they are fetched again. */
+  jwksMaxAgeSeconds?: number;
 }
 
 /** What the JWKS cache reports, for logs and metrics. */
@@ -101,10 +103,16 @@ function createJwtVerifier(
     clockToleranceSeconds = 5,
     requireExp = true,
     jwksGraceSeconds = 6 * 3600,
+    jwksMaxAgeSeconds = 600,
   }: OidcConfig,
   jwksEvents: JwksEvents,
 ): (token: string) => Promise<AuthResult> {
-  const keySet = createJwksCache({ jwksUrl, graceMs: jwksGraceSeconds * 1000, ...jwksEvents });
+  const keySet = createJwksCache({
+    jwksUrl,
+    maxAgeMs: jwksMaxAgeSeconds * 1000,
+    graceMs: jwksGraceSeconds * 1000,
+    ...jwksEvents,
+  });
   return async function verifyJwt(token) {
     try {
       const { payload } = await jwtVerify(token, keySet, {

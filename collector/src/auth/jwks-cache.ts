@@ -22,6 +22,9 @@ export class JwksUnavailableError extends Error {
   override readonly name = 'JwksUnavailableError';
 }
 
+/** Least time between fetches while no keys are held at all. */
+const NO_KEYS_COOLDOWN_MS = 5_000;
+
 /** A key set document is small; a larger answer is not one. */
 const MAX_JWKS_BYTES = 1 << 20;
 
@@ -49,6 +52,7 @@ export const createJwksCache = ({
   let current: FetchedKeys | undefined;
   let inFlight: Promise<void> | undefined;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let lastFailureAt = Number.NEGATIVE_INFINITY;
 
   const fetchKeys = async (): Promise<void> => {
     lastAttemptAt = now();
@@ -63,6 +67,7 @@ export const createJwksCache = ({
       const document = JSON.parse(text) as JSONWebKeySet;
       current = { keySet: createLocalJWKSet(document), fetchedAt: now() };
     } catch {
+      lastFailureAt = now();
       onFetchFailed({
         servingStaleKeys: current !== undefined && now() - current.fetchedAt < maxAgeMs + graceMs,
         keysAgeSeconds: current === undefined ? undefined : Math.round((now() - current.fetchedAt) / 1000),
@@ -70,17 +75,22 @@ export const createJwksCache = ({
     }
   };
 
-  /** One fetch at a time, and none within the cooldown of the last attempt. */
-  const refresh = (): Promise<void> => {
+  /**
+   * One fetch at a time. After a failure, none within the cooldown (a shorter one while no keys are
+   * held, so recovery is quick); for a token naming an unknown key, none within the cooldown of any fetch.
+   */
+  const refresh = (why: 'due' | 'unknown_key'): Promise<void> => {
     if (inFlight !== undefined) return inFlight;
-    if (now() - lastAttemptAt < cooldownMs) return Promise.resolve();
+    const gap = current === undefined ? Math.min(cooldownMs, NO_KEYS_COOLDOWN_MS) : cooldownMs;
+    const since = now() - (why === 'unknown_key' ? lastAttemptAt : lastFailureAt);
+    if (since < gap) return Promise.resolve();
     inFlight = fetchKeys().finally(() => (inFlight = undefined));
     return inFlight;
   };
 
   return async function jwksKey(header, token) {
-    if (current === undefined) await refresh();
-    else if (now() - current.fetchedAt >= maxAgeMs) void refresh();
+    if (current === undefined) await refresh('due');
+    else if (now() - current.fetchedAt >= maxAgeMs) void refresh('due');
     const keys = current;
     if (keys === undefined) throw new JwksUnavailableError('the identity provider keys cannot be fetched');
     const age = now() - keys.fetchedAt;
@@ -93,7 +103,7 @@ export const createJwksCache = ({
     } catch (error) {
       // A key rotated in since the last fetch: fetch once more (within the cooldown) before refusing.
       if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
-      await refresh();
+      await refresh('unknown_key');
       if (current === undefined || current === keys) throw error;
       return current.keySet(header, token);
     }

@@ -19,7 +19,8 @@ export interface CollectorConfig {
   maxSpansPerRequest: number;
   maxAttributeValueLength: number;
   authTokens: string[];
-  oidc?: { issuer: string; audience: string[]; jwksUrl: string };
+  /** `jwksMaxAgeSeconds` (default 600) is not a setting: embedders and tests may shorten it. */
+  oidc?: { issuer: string; audience: string[]; jwksUrl: string; jwksMaxAgeSeconds?: number };
   allowInsecureRemote: boolean;
   allowedHosts: string[];
   forwardEndpoint?: string;
