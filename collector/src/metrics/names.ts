@@ -157,7 +157,7 @@ export const METRICS = {
   requestsRejected: define({
     name: 'mcpscope_collector_requests_rejected_total',
     type: 'counter',
-    help: 'OTLP and API requests rejected, by protocol and reason (unauthenticated, malformed, too_large, unsupported_media_type, overloaded, invalid, limit_exceeded).',
+    help: 'OTLP and API requests rejected, by protocol and reason (unauthenticated, malformed, too_large, unsupported_media_type, overloaded, invalid, limit_exceeded, storage_error, throttled, auth_unavailable).',
     labels: [LABEL.protocol, LABEL.reason],
   }),
   spansDropped: define({
