@@ -3,19 +3,17 @@ import type { Authenticator } from './authenticator.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { authFailureMessage } from './auth-messages.js';
 
-/** The producer identity of every caller of a collector without authentication (loopback only). */
-export const LOCAL_PRODUCER = 'local';
-
 /** How long a caller is asked to wait when the identity provider's keys cannot be had. */
 const KEYS_UNAVAILABLE_RETRY_SECONDS = 5;
 
 /**
- * What the gate says of a request: let in with the identity of its producer, refused (401), told to
+ * What the gate says of a request: let in with the identity of its producer (none without
+ * authentication: every caller is then the same one, and spans are not bound to anyone), refused (401), told to
  * slow down after too many failures (429), or told to come back because its token cannot be judged
  * now (503). Both refusals with a wait are retryable; a 401 is final for an exporter.
  */
 export type GateVerdict =
-  | { ok: true; producer: string }
+  | { ok: true; producer: string | undefined }
   | { ok: false; status: 401; reason: AuthReason }
   | { ok: false; status: 429 | 503; reason: 'throttled' | 'auth_unavailable'; retryAfterSeconds: number };
 
@@ -42,7 +40,7 @@ export const createAuthGate = (
 ): AuthGate => ({
   isEnabled: authenticator.isEnabled,
   async check(authorization, clientAddress) {
-    if (!authenticator.isEnabled) return { ok: true, producer: LOCAL_PRODUCER };
+    if (!authenticator.isEnabled) return { ok: true, producer: undefined };
     const wait = limiter.retryAfterSeconds(clientAddress);
     if (wait !== undefined) return { ok: false, status: 429, reason: 'throttled', retryAfterSeconds: wait };
     const result = await authenticator.authenticate(authorization);

@@ -45,9 +45,9 @@ export interface SpanRecord {
   events: SpanEventRecord[];
   links: SpanLinkRecord[];
   /**
-   * Who sent the span: the authenticated identity of its request (`local` on a collector without
-   * authentication), set by the receivers and never read from the span. Not stored as a column;
-   * absent for spans the collector writes itself.
+   * Who sent the span: the authenticated identity of its request, set by the receivers and never
+   * read from the span. Absent without authentication (one identity for all) and for spans the
+   * collector writes itself; not stored as a column.
    */
   producer?: string;
 }

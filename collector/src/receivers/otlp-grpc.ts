@@ -107,7 +107,7 @@ export async function startOtlpGrpcReceiver({
       grpcClientAddress(peer),
     );
     if (verdict.ok) {
-      producers.set(metadata, verdict.producer);
+      if (verdict.producer !== undefined) producers.set(metadata, verdict.producer);
       return undefined;
     }
     if (verdict.status !== 401) {

@@ -200,7 +200,11 @@ export class DuckDbStore implements SpanStore {
   }
 
   deleteSpansEndedBefore(cutoffMs: number): Promise<number> {
-    return this.connections.write((connection) => deleteSpansEndedBefore(connection, cutoffMs));
+    return this.connections.write(async (connection) => {
+      const deleted = await deleteSpansEndedBefore(connection, cutoffMs);
+      this.claims.forgetRecent();
+      return deleted;
+    });
   }
 
   /** Deletes verdicts (from the API or from spans) recorded before the cutoff. Returns the number deleted. */

@@ -37,7 +37,10 @@ export const commitIngestBatch = async (
   );
   const duplicates = spans.length - stored.length;
   if (stored.length === 0) {
-    if (newClaims.length > 0) await claims.record(connection, newClaims);
+    if (newClaims.length > 0) {
+      await claims.record(connection, newClaims);
+      claims.committed(newClaims);
+    }
     return { stored, facts: [], duplicates, ...foreignClaims };
   }
 
@@ -51,5 +54,6 @@ export const commitIngestBatch = async (
     await claims.record(connection, newClaims);
   });
   ledger.committed(factsByTrace, seq);
+  claims.committed(newClaims);
   return { stored, facts: newFacts, duplicates, ...foreignClaims };
 };

@@ -8,6 +8,8 @@ import { idsParameter, str } from './values.js';
 
 /** Rounds of qualification before giving up on an id someone else holds at every level (never in practice). */
 const MAX_QUALIFICATIONS = 4;
+/** Claims remembered in memory: a trace's later batches (its other spans) then cost no query. */
+const RECENT_CLAIMS = 50_000;
 
 const traceClaim = (traceId: string) => `trace:${traceId}`;
 const taskClaim = (taskId: string) => `task:${taskId}`;
@@ -33,6 +35,8 @@ export interface BoundBatch {
  */
 export class ProducerClaims {
   private readonly recorded = new IdFilter();
+  /** Owners of recently seen claims, oldest first. */
+  private readonly recent = new Map<string, string>();
 
   async load(connection: DuckDBConnection): Promise<void> {
     const claims = await connection.stream('SELECT claim FROM producer_claims');
@@ -93,7 +97,7 @@ export class ProducerClaims {
     return { spans: bound, newClaims, foreign };
   }
 
-  /** Appends the batch's first claims; call inside the batch's transaction. */
+  /** Appends the batch's first claims; call inside the batch's transaction, then {@link committed}. */
   async record(connection: DuckDBConnection, newClaims: BoundBatch['newClaims']): Promise<void> {
     if (newClaims.length === 0) return;
     const appender = await connection.createAppender('producer_claims');
@@ -106,7 +110,27 @@ export class ProducerClaims {
     }
     appender.flushSync();
     appender.closeSync();
-    for (const { claim } of newClaims) this.recorded.add(claim);
+  }
+
+  /** Learns the claims {@link record} appended, once their transaction committed. */
+  committed(newClaims: BoundBatch['newClaims']): void {
+    for (const { claim, producer } of newClaims) {
+      this.recorded.add(claim);
+      this.remember(claim, producer);
+    }
+  }
+
+  /** After retention deleted claims: what memory holds may be gone from the file. */
+  forgetRecent(): void {
+    this.recent.clear();
+  }
+
+  private remember(claim: string, producer: string): void {
+    if (this.recent.size >= RECENT_CLAIMS) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+    this.recent.set(claim, producer);
   }
 
   /**
@@ -117,9 +141,12 @@ export class ProducerClaims {
     connection: DuckDBConnection,
     spans: readonly SpanRecord[],
   ): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
     const wanted = new Set<string>();
     const want = (claim: string) => {
-      if (this.recorded.mayHave(claim)) wanted.add(claim);
+      const known = this.recent.get(claim);
+      if (known !== undefined) owners.set(claim, known);
+      else if (this.recorded.mayHave(claim)) wanted.add(claim);
     };
     for (const span of spans) {
       const producer = span.producer;
@@ -131,7 +158,6 @@ export class ProducerClaims {
       want(taskClaim(taskId));
       want(taskClaim(qualifiedTaskId(taskId, producer)));
     }
-    const owners = new Map<string, string>();
     if (wanted.size === 0) return owners;
     const { values, types } = idsParameter([...wanted]);
     // The earliest claim wins should one id have been claimed twice (deeper qualifications are not looked up).
@@ -141,7 +167,10 @@ export class ProducerClaims {
       values,
       types,
     );
-    for (const row of reader.getRowObjectsJS()) owners.set(str(row.claim), str(row.producer));
+    for (const row of reader.getRowObjectsJS()) {
+      owners.set(str(row.claim), str(row.producer));
+      this.remember(str(row.claim), str(row.producer));
+    }
     return owners;
   }
 }
