@@ -94,6 +94,15 @@ export function createAuthenticator({
   };
 }
 
+/** Who a JWT speaks for: its subject, else the client it was issued to (client-credential tokens). */
+const jwtSubject = (payload: Record<string, unknown>): string => {
+  for (const claim of ['sub', 'azp', 'client_id', 'appid']) {
+    const value = payload[claim];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return 'unknown-subject';
+};
+
 function createJwtVerifier(
   {
     issuer,
@@ -122,7 +131,7 @@ function createJwtVerifier(
         clockTolerance: clockToleranceSeconds,
         requiredClaims: requireExp ? ['exp'] : [],
       });
-      return { ok: true, subject: typeof payload.sub === 'string' ? payload.sub : 'unknown-subject' };
+      return { ok: true, subject: jwtSubject(payload) };
     } catch (error) {
       if (error instanceof JwksUnavailableError) return { ok: false, reason: 'other', unavailable: true };
       // Expiry is its own reason (on-call sees rotation problems); every other failure is an invalid token.
