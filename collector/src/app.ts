@@ -4,11 +4,11 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createRedactor } from '@mcpscope/instrumentation/redaction';
 import { ApiError, apiRoutes, renderError } from './api/index.js';
-import { createAuthenticator, requireAuth } from './auth/index.js';
+import { createAuthenticator, createAuthGate, FailureLimiter, requireAuth } from './auth/index.js';
 import type { CollectorConfig } from './config/index.js';
 import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
-import { hostAllowList, jsonOnly } from './guards/index.js';
+import { guardConnections, hostAllowList, jsonOnly, type ConnectionGuardOptions } from './guards/index.js';
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
 import { IngestQueue, WorkBudget } from './pipeline/index.js';
@@ -31,9 +31,15 @@ export interface StartCollectorOptions {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-const listen = (app: Hono, hostname: string, port: number): Promise<Server> =>
+const listen = (
+  app: Hono,
+  hostname: string,
+  port: number,
+  connections: ConnectionGuardOptions,
+): Promise<Server> =>
   new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname, port }) as Server;
+    guardConnections(server, connections);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
@@ -62,6 +68,8 @@ export const startCollector = async (
 ): Promise<RunningCollector> => {
   const metrics = new CollectorMetrics({
     maxToolsPerService: config.maxToolsPerService,
+    maxServices: config.maxServices,
+    maxLabelValues: config.maxLabelValues,
     taskSettleSeconds: config.taskSettleSeconds,
   });
   const store = await DuckDbStore.open({
@@ -141,8 +149,34 @@ export const startCollector = async (
   });
   const authenticator = createAuthenticator({
     tokens: config.authTokens,
-    ...(config.oidc === undefined ? {} : { oidc: config.oidc }),
+    ...(config.oidc === undefined
+      ? {}
+      : {
+          oidc: {
+            ...config.oidc,
+            requireExp: config.oidcRequireExp,
+            jwksGraceSeconds: config.oidcJwksGraceSeconds,
+          },
+        }),
+    jwksEvents: {
+      onFetchFailed: ({ servingStaleKeys, keysAgeSeconds }) => {
+        metrics.jwksFetchFailed(servingStaleKeys);
+        logger.warn(
+          servingStaleKeys
+            ? 'the JWKS URL cannot be fetched; JWTs are verified with the last good keys until their grace time ends'
+            : 'the JWKS URL cannot be fetched and no usable keys are held; JWT callers are told to retry (503)',
+          { keysAgeSeconds: keysAgeSeconds ?? null, graceSeconds: config.oidcJwksGraceSeconds },
+        );
+      },
+      onStaleKeysUsed: () => metrics.jwksStaleKeysUsed(),
+    },
   });
+  // One gate for ingest and the API: failures on every surface count towards one limit per address.
+  const authGate = createAuthGate(
+    authenticator,
+    new FailureLimiter({ maxFailures: config.authFailureLimit }),
+  );
+  const maxFutureSkewMs = config.maxClockSkewSeconds * 1000;
   // One bound on requests being read, inflated, decoded and redacted, whichever receiver took them.
   const workBudget = new WorkBudget();
   const limits = {
@@ -184,7 +218,10 @@ export const startCollector = async (
     redacted: (byRule) => metrics.redacted(byRule),
   };
   app.use('/api/*', jsonOnly({ allowedHosts: config.allowedHosts }));
-  app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
+  app.use(
+    '/api/*',
+    requireAuth({ authenticator, gate: authGate, protocol: 'api', observer: apiAuthObserver }),
+  );
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
   app.route(
     '/',
@@ -196,7 +233,15 @@ export const startCollector = async (
   );
   app.route(
     '/',
-    otlpHttpRoutes({ sink: queue, redactor, authenticator, observer: metrics, limits, workBudget }),
+    otlpHttpRoutes({
+      sink: queue,
+      redactor,
+      authGate,
+      observer: metrics,
+      limits,
+      workBudget,
+      maxFutureSkewMs,
+    }),
   );
 
   const stopMaintenance = startStoreMaintenance({
@@ -209,16 +254,21 @@ export const startCollector = async (
   let server: Server | undefined;
   let grpc: Awaited<ReturnType<typeof startOtlpGrpcReceiver>> | undefined;
   try {
-    server = await listen(app, config.host, config.httpPort);
+    server = await listen(app, config.host, config.httpPort, {
+      maxConnections: config.maxConnections,
+      headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    });
     grpc = await startOtlpGrpcReceiver({
       host: config.host,
       port: config.grpcPort,
       sink: queue,
       redactor,
-      authenticator,
+      authGate,
       observer: metrics,
       limits,
       workBudget,
+      maxFutureSkewMs,
     });
   } catch (error) {
     stopMaintenance();

@@ -232,4 +232,82 @@ describe('mcpscope CLI', () => {
     for (const line of collector.output.stderr.trim().split('\n'))
       expect(() => JSON.parse(line)).not.toThrow();
   }, 120_000); // eight CLI processes under tsx, each several seconds on a busy 2-core machine
+
+  it('prints task ids and service names from spans without the terminal acting on their control characters', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpscope-cli-'));
+    dirs.push(dir);
+    const collector = runCli([
+      'collector',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--db-path',
+      join(dir, 'db.duckdb'),
+    ]);
+    await waitFor(
+      () => collector.output.stdout.includes('OTEL_EXPORTER_OTLP_ENDPOINT='),
+      'the listening banner',
+    );
+    const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/tasks/.exec(collector.output.stdout)?.[1] ?? '';
+    // Set the window title, clear the screen, a C1 CSI, a right-to-left override.
+    const hostileTask = 'task\u001b]0;owned\u0007\u001b[2J\u009b31m\u202eevil';
+    const hostileService = 'svc\u001b[1A\r\u0008\u0008ok';
+    const start = BigInt(Date.now()) * 1_000_000n;
+    const response = await fetch(`${base}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [attribute('service.name', hostileService)] },
+            scopeSpans: [
+              {
+                scope: { name: 'cli-test' },
+                spans: [
+                  {
+                    traceId: '6b8efff798038103d269b633813fc60c',
+                    spanId: 'fee19b7ec3c1b174',
+                    name: 'tools/call deploy',
+                    kind: 3,
+                    startTimeUnixNano: String(start),
+                    endTimeUnixNano: String(start + 5_000_000n),
+                    attributes: [
+                      attribute(ATTR_MCP_METHOD_NAME, 'tools/call'),
+                      attribute(ATTR_GEN_AI_TOOL_NAME, 'deploy'),
+                      attribute(ATTR_MCPSCOPE_TASK_ID, hostileTask),
+                    ],
+                    status: {},
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+    // eslint-disable-next-line no-control-regex -- what a terminal acts on
+    const actedOn = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    const table = runCli(['tasks', '--url', base]);
+    expect(await table.exited).toBe(0);
+    expect(table.output.stdout).not.toMatch(actedOn);
+    // The table cuts long ids; what it shows is the escaped text.
+    expect(table.output.stdout).toContain('task\\x1b]0;owned\\x07\\x1b[2J\\x9b31…');
+    expect(table.output.stdout).toContain('svc\\x1b[1A\\x0d\\x08\\x08ok');
+    const json = runCli(['tasks', '--url', base, '--json']);
+    expect(await json.exited).toBe(0);
+    expect(json.output.stdout).not.toMatch(actedOn);
+    const parsed = JSON.parse(json.output.stdout) as { tasks: { taskId: string; services: string[] }[] };
+    expect(parsed.tasks.map((task) => [task.taskId, task.services])).toEqual([
+      [hostileTask, [hostileService]],
+    ]);
+    const one = runCli(['task', hostileTask, '--url', base]);
+    expect(await one.exited).toBe(0);
+    expect(one.output.stdout).not.toMatch(actedOn);
+    expect(one.output.stdout).toContain('svc\\x1b[1A');
+    expect(one.output.stdout).toContain('task\\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\u{202e}evil');
+    collector.child.kill('SIGTERM');
+    expect(await collector.exited).toBe(0);
+  }, 120_000);
 });

@@ -13,6 +13,7 @@ import {
 import type { TaskDetail, TaskSummary } from './api/views.js';
 import { formatTaskTable, sinceToFrom } from './task-table.js';
 import { formatTaskWaterfall } from './task-waterfall.js';
+import { terminalSafe, terminalSafeJson } from './terminal-text.js';
 
 // DuckDB and gRPC share libuv's pool with file and DNS work; four threads are too few under load.
 process.env.UV_THREADPOOL_SIZE ??= '8';
@@ -132,11 +133,13 @@ const runTasks = async (options: TasksOptions) => {
     message?: string;
   } | null;
   if (!response.ok || body?.tasks === undefined) {
-    process.stderr.write(`mcpscope tasks: ${response.status} ${body?.message ?? response.statusText}\n`);
+    process.stderr.write(
+      `mcpscope tasks: ${response.status} ${terminalSafe(body?.message ?? response.statusText)}\n`,
+    );
     process.exitCode = 1;
     return;
   }
-  if (options.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${terminalSafeJson(body)}\n`);
   else process.stdout.write(body.tasks.length === 0 ? 'no tasks yet\n' : `${formatTaskTable(body.tasks)}\n`);
 };
 
@@ -159,12 +162,14 @@ const runTask = async (taskId: string, options: TaskOptions) => {
   }
   const body = (await response.json().catch(() => null)) as (TaskDetail & { message?: string }) | null;
   if (!response.ok || body?.task === undefined) {
-    process.stderr.write(`mcpscope task: ${response.status} ${body?.message ?? response.statusText}\n`);
+    process.stderr.write(
+      `mcpscope task: ${response.status} ${terminalSafe(body?.message ?? response.statusText)}\n`,
+    );
     process.exitCode = 1;
     return;
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.stdout.write(`${terminalSafeJson(body)}\n`);
     return;
   }
   const page = new URL(`/tasks/${encodeURIComponent(taskId)}`, options.url);

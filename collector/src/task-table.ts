@@ -1,7 +1,10 @@
 import type { TaskSummary } from './api/views.js';
+import { terminalSafe } from './terminal-text.js';
 
-const cell = (value: string, width: number) =>
-  value.length > width ? `${value.slice(0, width - 1)}…` : value.padEnd(width);
+const cell = (value: string, width: number) => {
+  const safe = terminalSafe(value);
+  return safe.length > width ? `${safe.slice(0, width - 1)}…` : safe.padEnd(width);
+};
 
 /** A duration in the unit a reader takes in at a glance: `4.2ms`, `850ms`, `12.34s`, `3m07s`, `1h02m`. */
 export const formatDuration = (ms: number): string => {

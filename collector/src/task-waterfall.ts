@@ -1,18 +1,11 @@
 import type { TaskDetail, ToolCallView } from './api/views.js';
 import { formatDuration } from './task-table.js';
+import { terminalSafe } from './terminal-text.js';
+
+export { terminalSafe };
 
 const BAR_WIDTH = 30;
 const ARGUMENTS_WIDTH = 100;
-
-// eslint-disable-next-line no-control-regex -- these are exactly the characters to neutralise
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/**
- * Span content made safe for a terminal: control characters (escape sequences could move the
- * cursor, rewrite earlier lines or set the window title) become visible `\xNN` text.
- */
-export const terminalSafe = (value: string): string =>
-  value.replace(CONTROL_CHARACTERS, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 const cell = (value: string, width: number) => {
   const safe = terminalSafe(value);

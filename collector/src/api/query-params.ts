@@ -2,15 +2,46 @@ import { z } from 'zod';
 import { FEEDBACK_VERDICTS, TASK_OUTCOMES } from '../rollup/index.js';
 import { ApiError } from './api-error.js';
 
-/** ISO 8601 date-time or Unix milliseconds, as Unix milliseconds. */
+/** `2026-12-07`, or a date-time with seconds optional, a fraction optional and a zone required. */
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+/** The latest instant a JavaScript date holds. */
+const MAX_MS = 8.64e15;
+
+/**
+ * Unix milliseconds from an ISO 8601 instant (a date alone is UTC midnight) or from Unix milliseconds;
+ * undefined for anything else. Strict where `Date.parse` guesses: no local times, no day names, no
+ * 30 February rolled over into March.
+ */
+export const parseInstant = (value: string): number | undefined => {
+  if (/^\d{1,16}$/.test(value)) {
+    const ms = Number(value);
+    return ms <= MAX_MS ? ms : undefined;
+  }
+  const match = ISO_INSTANT.exec(value);
+  if (!match) return undefined;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', zone] = match;
+  const ms = Date.parse(zone === undefined ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(ms)) return undefined;
+  // The calendar day must be the one written (Date.parse would roll 2026-02-30 into March).
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  const sameDay =
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day);
+  return sameDay && Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60 ? ms : undefined;
+};
+
+/** ISO 8601 instant or Unix milliseconds, as Unix milliseconds. */
 const instant = z
   .string()
   .transform((value, context) => {
-    const ms = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-    if (Number.isNaN(ms)) {
+    const ms = parseInstant(value);
+    if (ms === undefined) {
       context.addIssue({
         code: z.ZodIssueCode.custom,
-        message: 'expected an ISO 8601 date-time or Unix milliseconds',
+        message:
+          'expected an ISO 8601 date or date-time with a zone (2026-12-07, 2026-12-07T09:30:00Z, 2026-12-07T10:30:00+01:00) or Unix milliseconds',
       });
       return z.NEVER;
     }

@@ -25,6 +25,14 @@ describe('createAuthenticator', () => {
     });
   });
 
+  it('names a client-credential JWT without sub by its client id', async () => {
+    const clientToken = await jwks.sign({ sub: undefined, azp: 'deploy-bot-client' });
+    expect(await authenticator.authenticate(`Bearer ${clientToken}`)).toEqual({
+      ok: true,
+      subject: 'deploy-bot-client',
+    });
+  });
+
   it('refuses forged and faulty JWTs with the reason on-call should see', async () => {
     for (const [, token, reason] of await hostileTokens(jwks)) {
       expect(await authenticator.authenticate(`Bearer ${token}`)).toEqual({ ok: false, reason });

@@ -29,7 +29,7 @@ describe('collector configuration', () => {
       env: {
         MCPSCOPE_GRPC_PORT: '14317',
         MCPSCOPE_HTTP_PORT: '14318',
-        MCPSCOPE_AUTH_TOKENS: 'one, two',
+        MCPSCOPE_AUTH_TOKENS: `${'1'.repeat(32)}, ${'2'.repeat(40)}`,
         MCPSCOPE_REDACTION_RULES: '[{"name":"employee_id","value":"EMP-[0-9]{6}"}]',
         MCPSCOPE_OIDC_ISSUER: 'https://login.example.com/tenant/v2.0',
         MCPSCOPE_OIDC_AUDIENCE: 'api://mcpscope',
@@ -41,7 +41,7 @@ describe('collector configuration', () => {
       grpcPort: 14317,
       httpPort: 9999,
       retentionDays: 3,
-      authTokens: ['one', 'two'],
+      authTokens: ['1'.repeat(32), '2'.repeat(40)],
       redactionRules: [{ name: 'employee_id', value: 'EMP-[0-9]{6}' }],
       oidc: { issuer: 'https://login.example.com/tenant/v2.0', audience: ['api://mcpscope'] },
     });
@@ -80,14 +80,28 @@ describe('collector configuration', () => {
     expect(failure(() => parseConfig({ env: { MCPSCOPE_HOST: '0.0.0.0' } }))).toMatch(
       /^invalid setting host .*authentication/,
     );
-    expect(parseConfig({ env: { MCPSCOPE_HOST: '0.0.0.0', MCPSCOPE_AUTH_TOKENS: 't' } }).host).toBe(
-      '0.0.0.0',
-    );
+    expect(
+      parseConfig({ env: { MCPSCOPE_HOST: '0.0.0.0', MCPSCOPE_AUTH_TOKENS: 't'.repeat(32) } }).host,
+    ).toBe('0.0.0.0');
     expect(
       parseConfig({ env: { MCPSCOPE_HOST: '0.0.0.0' }, flags: { allowInsecureRemote: true } }).host,
     ).toBe('0.0.0.0');
     expect(() => collectorConfig({ host: '10.0.0.5' })).toThrow(ConfigError);
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'].every(isLoopbackHost)).toBe(true);
     expect(['0.0.0.0', '::', '10.0.0.5', 'example.com'].some(isLoopbackHost)).toBe(false);
+  });
+
+  it('refuses at start-up a static token short enough to guess, naming the setting but not the token', () => {
+    const short = 'hunter2-but-longer';
+    const message = failure(() =>
+      parseConfig({ env: { MCPSCOPE_AUTH_TOKENS: `${'k'.repeat(40)},${short}` } }),
+    );
+    expect(message).toMatch(
+      /^invalid setting authTokens \(--auth-tokens or MCPSCOPE_AUTH_TOKENS\): each token needs at least 32 characters/,
+    );
+    expect(message).not.toContain(short);
+    expect(parseConfig({ env: { MCPSCOPE_AUTH_TOKENS: 'k'.repeat(32) } }).authTokens).toEqual([
+      'k'.repeat(32),
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { MIN_STATIC_TOKEN_LENGTH } from './security-settings.js';
 import { SETTINGS, type RedactionRuleSetting, type SettingName, type SettingSpec } from './settings.js';
 
 export interface CollectorConfig {
@@ -18,7 +19,8 @@ export interface CollectorConfig {
   maxSpansPerRequest: number;
   maxAttributeValueLength: number;
   authTokens: string[];
-  oidc?: { issuer: string; audience: string[]; jwksUrl: string };
+  /** `jwksMaxAgeSeconds` (default 600) is not a setting: embedders and tests may shorten it. */
+  oidc?: { issuer: string; audience: string[]; jwksUrl: string; jwksMaxAgeSeconds?: number };
   allowInsecureRemote: boolean;
   allowedHosts: string[];
   forwardEndpoint?: string;
@@ -29,6 +31,15 @@ export interface CollectorConfig {
   duckdbThreads: number;
   duckdbMemoryLimit: string;
   maxTaskSpans: number;
+  authFailureLimit: number;
+  oidcRequireExp: boolean;
+  oidcJwksGraceSeconds: number;
+  maxServices: number;
+  maxLabelValues: number;
+  maxConnections: number;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  maxClockSkewSeconds: number;
 }
 
 /** A setting that cannot be used; the message names it and says what it expected, never its value. */
@@ -95,6 +106,12 @@ export const parseConfig = ({ flags = {}, env = process.env }: ConfigSources = {
       ? { oidc: { issuer: oidcIssuer, audience: oidcAudience, jwksUrl: oidcJwksUrl } }
       : {}),
   };
+  if (config.authTokens.some((token) => token.length < MIN_STATIC_TOKEN_LENGTH)) {
+    throw new ConfigError(
+      `invalid setting ${describe('authTokens')}: each token needs at least ${MIN_STATIC_TOKEN_LENGTH} characters ` +
+        '(a short one can be guessed; `openssl rand -hex 32` makes a good one)',
+    );
+  }
   if (config.forwardEndpoint === undefined) delete config.forwardEndpoint;
   if (config.grafanaUrl === undefined) delete config.grafanaUrl;
   if (config.traceUrl === undefined) delete config.traceUrl;

@@ -1,52 +1,8 @@
 import { z } from 'zod';
+import { booleanFlag, commaList, httpUrl, integer, positiveNumber, setting } from './setting-schemas.js';
+import { SECURITY_SETTINGS } from './security-settings.js';
 
-/** One setting: where it comes from (flag, environment variable), what it accepts, and its default. */
-export interface SettingSpec<T> {
-  flag: string;
-  env: string;
-  /** What a valid value looks like, for the start-up error message. */
-  expected: string;
-  description: string;
-  schema: z.ZodType<T, z.ZodTypeDef, string>;
-  default: T;
-}
-
-const setting = <T>(spec: SettingSpec<T>) => spec;
-
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d{1,15}$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const positiveNumber = z
-  .string()
-  .trim()
-  .regex(/^\d+(\.\d+)?$/)
-  .transform(Number)
-  .pipe(z.number().positive());
-
-const booleanFlag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
-const httpUrl = z
-  .string()
-  .trim()
-  .url()
-  .refine((value) => /^https?:\/\//.test(value));
-
-const commaList = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
+export type { SettingSpec } from './setting-schemas.js';
 
 export interface RedactionRuleSetting {
   name: string;
@@ -339,6 +295,7 @@ export const SETTINGS = {
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i),
     default: '64MB',
   }),
+  ...SECURITY_SETTINGS,
 };
 
 export type SettingName = keyof typeof SETTINGS;

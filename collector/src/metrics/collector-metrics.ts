@@ -24,12 +24,23 @@ import {
   type TaskRollup,
 } from '../rollup/index.js';
 import type { CommitResult, RollupResult } from '../store/ports.js';
-import { METRICS, NO_ERROR_LABEL_VALUE, type MetricDefinition, type MetricKey } from './names.js';
-import { ToolLabelCap } from './tool-label-cap.js';
+import {
+  LABEL,
+  METRICS,
+  NO_ERROR_LABEL_VALUE,
+  type LabelName,
+  type MetricDefinition,
+  type MetricKey,
+} from './names.js';
+import { LabelValueCaps } from './label-caps.js';
 
 export interface CollectorMetricsOptions {
   /** Distinct tool names per service kept as label values; the rest become `_other`. */
   maxToolsPerService?: number;
+  /** Distinct service names kept as label values; the rest become `_other`. */
+  maxServices?: number;
+  /** Distinct values of every other span-derived label (error types, methods, verdicts). */
+  maxLabelValues?: number;
   /** A task counts as settled (and is counted by outcome) after this long without a new span. */
   taskSettleSeconds?: number;
   /** Process metrics (CPU, memory, event-loop lag) from prom-client. */
@@ -59,6 +70,15 @@ interface PendingTask {
   lastActivityMs: number;
 }
 
+/** The labels whose values come from span content, each capped. */
+const CAPPED_LABELS: readonly LabelName[] = [
+  LABEL.serviceName,
+  LABEL.tool,
+  LABEL.method,
+  LABEL.errorType,
+  LABEL.verdict,
+];
+
 const authReason = (value: string | null): AuthReason =>
   AUTH_REASONS.find((reason) => reason === value) ?? 'other';
 
@@ -69,7 +89,7 @@ const authReason = (value: string | null): AuthReason =>
 export class CollectorMetrics implements IngestObserver {
   readonly registry = new Registry();
   private readonly metrics: Record<MetricKey, AnyMetric>;
-  private readonly toolLabels: ToolLabelCap;
+  private readonly labels: LabelValueCaps;
   private readonly pendingTasks = new Map<string, PendingTask>();
   private readonly settledTasks = new Set<string>();
   private readonly settleMs: number;
@@ -77,11 +97,16 @@ export class CollectorMetrics implements IngestObserver {
 
   constructor({
     maxToolsPerService = 100,
+    maxServices = 200,
+    maxLabelValues = 100,
     taskSettleSeconds = 30,
     defaultMetrics = true,
     now = Date.now,
   }: CollectorMetricsOptions = {}) {
-    this.toolLabels = new ToolLabelCap(maxToolsPerService);
+    this.labels = new LabelValueCaps(
+      { maxServices, maxToolsPerService, maxValues: maxLabelValues },
+      (label) => this.counter('labelValuesFolded').inc({ label }),
+    );
     this.settleMs = taskSettleSeconds * 1000;
     this.now = now;
     const entries = Object.entries(METRICS) as [MetricKey, MetricDefinition][];
@@ -105,6 +130,12 @@ export class CollectorMetrics implements IngestObserver {
     for (const outcome of ['success', 'failure']) this.counter('forwardedSpans').inc({ outcome }, 0);
     for (const verdict of FEEDBACK_VERDICTS) this.counter('taskFeedback').inc({ verdict }, 0);
     for (const { name } of BUILT_IN_RULES) this.counter('redactions').inc({ rule: name }, 0);
+    for (const kind of ['trace', 'task']) this.counter('foreignClaims').inc({ kind }, 0);
+    for (const label of CAPPED_LABELS) this.counter('labelValuesFolded').inc({ label }, 0);
+    for (const outcome of ['stale_keys_served', 'no_keys'])
+      this.counter('jwksFetchFailures').inc({ outcome }, 0);
+    this.counter('spanTimesClamped').inc(0);
+    this.counter('jwksStaleKeyVerifications').inc(0);
     for (const outcome of TASK_OUTCOMES) {
       this.counter('tasks').inc({ outcome }, 0);
       this.histogram('taskDuration').zero({ outcome });
@@ -139,6 +170,16 @@ export class CollectorMetrics implements IngestObserver {
   authFailed(_protocol: IngestProtocol, reason: AuthReason): void {
     this.counter('authFailures').inc({ service_name: COLLECTOR_SERVICE_NAME, side: 'collector', reason });
   }
+  timesClamped(spanCount: number): void {
+    this.counter('spanTimesClamped').inc(spanCount);
+  }
+  /** A failed JWKS fetch, and whether the last good keys still serve. */
+  jwksFetchFailed(servingStaleKeys: boolean): void {
+    this.counter('jwksFetchFailures').inc({ outcome: servingStaleKeys ? 'stale_keys_served' : 'no_keys' });
+  }
+  jwksStaleKeysUsed(): void {
+    this.counter('jwksStaleKeyVerifications').inc();
+  }
   redacted(byRule: Readonly<Record<string, number>>): void {
     for (const [rule, count] of Object.entries(byRule)) {
       if (count > 0) this.counter('redactions').inc({ rule }, count);
@@ -155,7 +196,7 @@ export class CollectorMetrics implements IngestObserver {
     this.gauge('queueCapacity').set(capacity);
   }
   feedbackRecorded(verdict: string): void {
-    this.counter('taskFeedback').inc({ verdict });
+    this.counter('taskFeedback').inc({ verdict: this.labels.value(LABEL.verdict, verdict) });
   }
   /** Spans taken into the queue whose commit failed; their requests were refused, so exporters retry. */
   commitFailed(spanCount: number): void {
@@ -174,6 +215,10 @@ export class CollectorMetrics implements IngestObserver {
     this.histogram('commitDuration').observe(commitSeconds);
     this.counter('spansCommitted').inc(result.stored.length);
     if (result.duplicates > 0) this.counter('duplicateSpans').inc(result.duplicates);
+    if (result.foreignClaims) {
+      this.counter('foreignClaims').inc({ kind: 'trace' }, result.foreignClaims.traces);
+      this.counter('foreignClaims').inc({ kind: 'task' }, result.foreignClaims.tasks);
+    }
     for (const [index, span] of result.stored.entries())
       this.observeSpan(span, result.facts[index] ?? spanFacts(span));
   }
@@ -182,9 +227,10 @@ export class CollectorMetrics implements IngestObserver {
   rolledUp(result: RollupResult, seconds: number): void {
     this.histogram('rollupDuration').observe(seconds);
     for (const call of result.newRetries) {
+      const service = this.service(call.service);
       this.counter('toolCallRetries').inc({
-        service_name: call.service,
-        gen_ai_tool_name: this.toolLabels.label(call.service, call.tool),
+        service_name: service,
+        gen_ai_tool_name: this.labels.value(LABEL.tool, call.tool, service),
       });
     }
     for (const taskId of result.removedTaskIds) this.pendingTasks.delete(taskId);
@@ -195,16 +241,20 @@ export class CollectorMetrics implements IngestObserver {
     }
   }
 
+  private service(name: string): string {
+    return this.labels.value(LABEL.serviceName, name);
+  }
+
   private observeSpan(span: SpanRecord, facts: SpanFacts) {
-    const service = span.serviceName;
+    const service = this.service(span.serviceName);
     if (facts.method !== null && (span.kind === 'server' || span.kind === 'client')) {
       const key: MetricKey = span.kind === 'server' ? 'serverOperationDuration' : 'clientOperationDuration';
       this.histogram(key).observe(
         {
           service_name: service,
-          mcp_method_name: facts.method,
-          gen_ai_tool_name: facts.tool === null ? '' : this.toolLabels.label(service, facts.tool),
-          error_type: spanErrorType(facts) ?? NO_ERROR_LABEL_VALUE,
+          mcp_method_name: this.labels.value(LABEL.method, facts.method),
+          gen_ai_tool_name: facts.tool === null ? '' : this.labels.value(LABEL.tool, facts.tool, service),
+          error_type: this.labels.value(LABEL.errorType, spanErrorType(facts) ?? NO_ERROR_LABEL_VALUE),
         },
         Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e9,
       );

@@ -20,6 +20,8 @@ export const LABEL = {
   protocol: 'protocol',
   verdict: 'verdict',
   rule: 'rule',
+  kind: 'kind',
+  label: 'label',
 } as const;
 export type LabelName = (typeof LABEL)[keyof typeof LABEL];
 
@@ -155,7 +157,7 @@ export const METRICS = {
   requestsRejected: define({
     name: 'mcpscope_collector_requests_rejected_total',
     type: 'counter',
-    help: 'OTLP and API requests rejected, by protocol and reason (unauthenticated, malformed, too_large, unsupported_media_type, overloaded, invalid, limit_exceeded).',
+    help: 'OTLP and API requests rejected, by protocol and reason (unauthenticated, malformed, too_large, unsupported_media_type, overloaded, invalid, limit_exceeded, storage_error, throttled, auth_unavailable).',
     labels: [LABEL.protocol, LABEL.reason],
   }),
   spansDropped: define({
@@ -200,6 +202,36 @@ export const METRICS = {
     name: 'mcpscope_collector_rollup_set_aside_traces_total',
     type: 'counter',
     help: 'Traces whose rollup kept failing alone while others rolled up, set aside until the next start (their spans stay stored). Should stay at zero.',
+    labels: [],
+  }),
+  foreignClaims: define({
+    name: 'mcpscope_collector_foreign_claims_total',
+    type: 'counter',
+    help: 'Spans that named a trace id or task id another producer identity sent first, kept apart under an id of their own, by kind (trace, task).',
+    labels: [LABEL.kind],
+  }),
+  spanTimesClamped: define({
+    name: 'mcpscope_collector_span_times_clamped_total',
+    type: 'counter',
+    help: 'Spans dated further ahead of their arrival than the trusted clock skew, whose times were set to the arrival time.',
+    labels: [],
+  }),
+  labelValuesFolded: define({
+    name: 'mcpscope_collector_label_values_folded_total',
+    type: 'counter',
+    help: 'Observations whose label value was folded into _other because the label reached its cap of distinct values, by label.',
+    labels: [LABEL.label],
+  }),
+  jwksFetchFailures: define({
+    name: 'mcpscope_collector_jwks_fetch_failures_total',
+    type: 'counter',
+    help: "Failed fetches of the identity provider's JWKS, by whether the last good keys are still served (outcome: stale_keys_served, no_keys).",
+    labels: [LABEL.outcome],
+  }),
+  jwksStaleKeyVerifications: define({
+    name: 'mcpscope_collector_jwks_stale_key_verifications_total',
+    type: 'counter',
+    help: 'JWTs verified with identity provider keys past their age because the JWKS could not be fetched (within the grace time).',
     labels: [],
   }),
   redactions: define({

@@ -14,6 +14,8 @@ export const REJECTION_REASONS = [
   'invalid',
   'limit_exceeded',
   'storage_error',
+  'throttled',
+  'auth_unavailable',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -29,6 +31,8 @@ export interface IngestObserver {
   authFailed(protocol: IngestProtocol, reason: AuthReason): void;
   /** Values the collector's redaction replaced, by rule name. */
   redacted(byRule: Readonly<Record<string, number>>): void;
+  /** Spans dated past the trusted clock skew, moved back to their arrival time. */
+  timesClamped?(spanCount: number): void;
 }
 
 export const noopIngestObserver: IngestObserver = {

@@ -44,6 +44,12 @@ export interface SpanRecord {
   resourceAttributes: Attributes;
   events: SpanEventRecord[];
   links: SpanLinkRecord[];
+  /**
+   * Who sent the span: the authenticated identity of its request, set by the receivers and never
+   * read from the span. Absent without authentication (one identity for all) and for spans the
+   * collector writes itself; not stored as a column.
+   */
+  producer?: string;
 }
 
 /**

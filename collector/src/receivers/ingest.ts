@@ -1,3 +1,4 @@
+import { clampToArrival } from '../guards/span-times.js';
 import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
 import { IngestOverloadedError, type SpanRecord, type SpanSink } from '../model/span.js';
 import {
@@ -45,7 +46,12 @@ export interface IngestContext {
   observer: IngestObserver;
   limits: OtlpLimits;
   onCommitted?: (spans: SpanRecord[]) => void;
+  /** How far past arrival a producer's clock is trusted; later times become the arrival time. */
+  maxFutureSkewMs?: number;
 }
+
+/** Producer clocks may run this far ahead before their times are clamped to arrival. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 /**
  * The one path of a trace export, whatever the transport: decode and validate, redact, hand to the
@@ -59,9 +65,10 @@ export async function ingestTraceRequest(
   protocol: IngestProtocol,
   context: IngestContext,
   reservation?: WorkReservation,
+  producer?: string,
 ): Promise<IngestOutcome> {
   try {
-    return await decodeAndCommit(body, format, protocol, context, () => reservation?.release());
+    return await decodeAndCommit(body, format, protocol, context, () => reservation?.release(), producer);
   } finally {
     reservation?.release();
   }
@@ -71,8 +78,16 @@ async function decodeAndCommit(
   body: Uint8Array,
   format: 'protobuf' | 'json',
   protocol: IngestProtocol,
-  { sink, redactor, observer, limits, onCommitted }: IngestContext,
+  {
+    sink,
+    redactor,
+    observer,
+    limits,
+    onCommitted,
+    maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS,
+  }: IngestContext,
   handedOff: () => void,
+  producer: string | undefined,
 ): Promise<IngestOutcome> {
   const reject = (reason: RejectionReason) => observer.rejected(protocol, reason);
   const overloaded = (error: IngestOverloadedError): IngestOutcome => {
@@ -122,10 +137,15 @@ async function decodeAndCommit(
     };
   }
   if (redacted.count > 0) observer.redacted(redacted.byRule);
+  const timed = clampToArrival(redacted.spans, Date.now(), maxFutureSkewMs);
+  if (timed.clamped > 0) observer.timesClamped?.(timed.clamped);
+  // The producer is who authenticated the request, whatever its spans say (task ownership).
+  const spans = timed.spans;
+  if (producer !== undefined) for (const span of spans) span.producer = producer;
 
-  if (redacted.spans.length > 0) {
+  if (spans.length > 0) {
     try {
-      const committed = sink.accept(redacted.spans, body.byteLength);
+      const committed = sink.accept(spans, body.byteLength);
       handedOff();
       await committed;
     } catch (error) {
@@ -139,9 +159,9 @@ async function decodeAndCommit(
         retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
       };
     }
-    observer.received(protocol, redacted.spans.length);
+    observer.received(protocol, spans.length);
     try {
-      onCommitted?.(redacted.spans);
+      onCommitted?.(spans);
     } catch {
       // The spans are committed; a failing downstream consumer must not turn that into an error answer.
     }
@@ -154,5 +174,5 @@ async function decodeAndCommit(
           errorMessage: `${cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
         }
       : undefined;
-  return { ok: true, spanCount: redacted.spans.length, ...(partialSuccess && { partialSuccess }) };
+  return { ok: true, spanCount: spans.length, ...(partialSuccess && { partialSuccess }) };
 }

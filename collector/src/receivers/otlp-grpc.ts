@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { authFailureMessage } from '../auth/require-auth.js';
+import { createAuthGate, gateRefusalMessage } from '../auth/auth-gate.js';
+import { grpcClientAddress } from '../auth/client-address.js';
 import { noopIngestObserver } from '../model/ingest-events.js';
 import { encodeExportTraceResponse, encodeRpcStatus } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
@@ -72,26 +73,51 @@ export async function startOtlpGrpcReceiver({
   sink,
   redactor,
   authenticator,
+  authGate = authenticator && createAuthGate(authenticator),
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
   workBudget = new WorkBudget(),
   messageTimeoutMs = MESSAGE_TIMEOUT_MS,
   admissionWaitMs = ADMISSION_WAIT_MS,
+  maxFutureSkewMs,
 }: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
   const limits = resolveOtlpLimits(partialLimits);
-  const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
+  const ingest: IngestContext = {
+    sink,
+    redactor,
+    observer,
+    limits,
+    ...(onCommitted && { onCommitted }),
+    ...(maxFutureSkewMs !== undefined && { maxFutureSkewMs }),
+  };
+  /** The producer identity of each admitted call, found by its metadata object as the reservation is. */
+  const producers = new WeakMap<grpc.Metadata, string>();
   /** The admitted calls' reservations, found by the metadata object grpc-js hands to the handler. */
   const reservations = new WeakMap<grpc.Metadata, WorkReservation>();
 
-  const authenticate = async (metadata: grpc.Metadata): Promise<Partial<grpc.StatusObject> | undefined> => {
-    if (!authenticator?.isEnabled) return undefined;
+  const authenticate = async (
+    metadata: grpc.Metadata,
+    peer: string,
+  ): Promise<Partial<grpc.StatusObject> | undefined> => {
+    if (!authGate) return undefined;
     const header = metadata.get('authorization')[0];
-    const auth = await authenticator.authenticate(typeof header === 'string' ? header : undefined);
-    if (auth.ok) return undefined;
-    observer.authFailed('grpc', auth.reason);
+    const verdict = await authGate.check(
+      typeof header === 'string' ? header : undefined,
+      grpcClientAddress(peer),
+    );
+    if (verdict.ok) {
+      if (verdict.producer !== undefined) producers.set(metadata, verdict.producer);
+      return undefined;
+    }
+    if (verdict.status !== 401) {
+      observer.rejected('grpc', verdict.reason);
+      // Both waits are retryable: UNAVAILABLE with RetryInfo is retried by every OTLP exporter.
+      return grpcError(grpc.status.UNAVAILABLE, gateRefusalMessage(verdict), verdict.retryAfterSeconds);
+    }
+    observer.authFailed('grpc', verdict.reason);
     observer.rejected('grpc', 'unauthenticated');
-    return grpcError(grpc.status.UNAUTHENTICATED, authFailureMessage(auth.reason));
+    return grpcError(grpc.status.UNAUTHENTICATED, gateRefusalMessage(verdict));
   };
 
   const busy = (outcome: { message: string; retryAfterSeconds: number }) => {
@@ -103,8 +129,9 @@ export async function startOtlpGrpcReceiver({
   const admit = async (
     path: string,
     metadata: grpc.Metadata,
+    peer: string,
   ): Promise<{ refusal: Partial<grpc.StatusObject> } | { reservation: WorkReservation }> => {
-    const denied = await authenticate(metadata);
+    const denied = await authenticate(metadata, peer);
     if (denied) return { refusal: denied };
     if (path === TRACE_EXPORT) {
       try {
@@ -131,7 +158,7 @@ export async function startOtlpGrpcReceiver({
       start(next) {
         next({
           onReceiveMetadata(metadata, nextMetadata) {
-            admit(method.path, metadata).then(
+            admit(method.path, metadata, call.getPeer()).then(
               (admitted) => {
                 if ('refusal' in admitted) return call.sendStatus(admitted.refusal as grpc.StatusObject);
                 // The caller may have gone away while the call waited for room.
@@ -186,6 +213,7 @@ export async function startOtlpGrpcReceiver({
         'grpc',
         ingest,
         reservations.get(call.metadata),
+        producers.get(call.metadata),
       );
       if (outcome.ok) return callback(null, encodeExportTraceResponse('protobuf', outcome.partialSuccess));
       if (outcome.reason === 'overloaded' || outcome.reason === 'storage_error') {

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { AuthReason } from '@mcpscope/instrumentation/conventions';
-import { authFailureMessage, wwwAuthenticate } from '../auth/require-auth.js';
+import { createAuthGate, gateRefusalMessage } from '../auth/auth-gate.js';
+import { httpClientAddress } from '../auth/client-address.js';
+import { wwwAuthenticate } from '../auth/require-auth.js';
 import { noopIngestObserver, type IngestProtocol, type RejectionReason } from '../model/ingest-events.js';
 import { encodeExportTraceResponse, encodeRpcStatus, GrpcCode, type OtlpFormat } from '../otlp/encode.js';
 import { resolveOtlpLimits, type OtlpLimits } from '../otlp/limits.js';
@@ -16,13 +18,14 @@ const PROTOBUF_TYPE = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 
 type Signal = 'traces' | 'metrics' | 'logs';
-type ErrorStatus = 400 | 401 | 413 | 415 | 503;
+type ErrorStatus = 400 | 401 | 413 | 415 | 429 | 503;
 
 const GRPC_CODE_BY_STATUS: Record<ErrorStatus, number> = {
   400: GrpcCode.INVALID_ARGUMENT,
   401: GrpcCode.UNAUTHENTICATED,
   413: GrpcCode.INVALID_ARGUMENT,
   415: GrpcCode.INVALID_ARGUMENT,
+  429: GrpcCode.RESOURCE_EXHAUSTED,
   503: GrpcCode.UNAVAILABLE,
 };
 
@@ -125,13 +128,22 @@ export function otlpHttpRoutes({
   sink,
   redactor,
   authenticator,
+  authGate = authenticator && createAuthGate(authenticator),
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
   workBudget = new WorkBudget(),
+  maxFutureSkewMs,
 }: OtlpHttpOptions): Hono {
   const limits = resolveOtlpLimits(partialLimits);
-  const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
+  const ingest: IngestContext = {
+    sink,
+    redactor,
+    observer,
+    limits,
+    ...(onCommitted && { onCommitted }),
+    ...(maxFutureSkewMs !== undefined && { maxFutureSkewMs }),
+  };
 
   const handleExport = (signal: Signal) =>
     async function otlpHttpExport(c: Context): Promise<Response> {
@@ -143,14 +155,22 @@ export function otlpHttpRoutes({
         return errorResponse(c, answerFormat, status, reason, message);
       };
 
-      if (authenticator?.isEnabled) {
-        const auth = await authenticator.authenticate(c.req.header('authorization'));
-        if (!auth.ok) {
-          observer.authFailed(protocol, auth.reason);
+      let producer: string | undefined;
+      if (authGate) {
+        const verdict = await authGate.check(c.req.header('authorization'), httpClientAddress(c));
+        if (!verdict.ok) {
+          const message = gateRefusalMessage(verdict);
+          if (verdict.status !== 401) {
+            const { status, reason, retryAfterSeconds } = verdict;
+            observer.rejected(protocol, reason);
+            return errorResponse(c, answerFormat, status, reason, message, retryAfterSeconds);
+          }
+          observer.authFailed(protocol, verdict.reason);
           observer.rejected(protocol, 'unauthenticated');
-          c.header('WWW-Authenticate', wwwAuthenticate(auth.reason));
-          return errorResponse(c, answerFormat, 401, auth.reason, authFailureMessage(auth.reason));
+          c.header('WWW-Authenticate', wwwAuthenticate(verdict.reason));
+          return errorResponse(c, answerFormat, 401, verdict.reason, message);
         }
+        producer = verdict.producer;
       }
 
       if (format === undefined) {
@@ -203,7 +223,7 @@ export function otlpHttpRoutes({
             : c.json({}, 200);
         }
 
-        const outcome = await ingestTraceRequest(body, format, protocol, ingest, reservation);
+        const outcome = await ingestTraceRequest(body, format, protocol, ingest, reservation, producer);
         if (!outcome.ok) {
           if (outcome.reason === 'overloaded' || outcome.reason === 'storage_error') {
             return errorResponse(c, format, 503, outcome.reason, outcome.message, outcome.retryAfterSeconds);

@@ -1,3 +1,4 @@
+import type { AuthGate } from '../auth/auth-gate.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { IngestObserver } from '../model/ingest-events.js';
 import type { SpanRecord, SpanSink } from '../model/span.js';
@@ -12,6 +13,13 @@ export interface OtlpReceiverOptions {
   redactor: SpanRedactor;
   /** Omitted or with nothing configured: ingest is open. */
   authenticator?: Authenticator;
+  /**
+   * Authentication with failures limited per client address, and the producer identity spans are
+   * bound to. Built from `authenticator` when omitted; share one between receivers and the API.
+   */
+  authGate?: AuthGate;
+  /** How far past arrival a producer's clock is trusted (default 5 minutes). */
+  maxFutureSkewMs?: number;
   observer?: IngestObserver;
   limits?: Partial<OtlpLimits>;
   /**

@@ -19,6 +19,7 @@ import {
 import { PendingLedger } from './duckdb/pending-ledger.js';
 import { RollupScheduler } from './duckdb/rollup-scheduler.js';
 import { RollupTransaction } from './duckdb/rollup-transaction.js';
+import { ProducerClaims } from './duckdb/producer-claims.js';
 import { KnownIds } from './duckdb/stored-spans.js';
 import { getTask, listTasks, recordTaskFeedback } from './duckdb/task-queries.js';
 import { listTools, toolMinutes } from './duckdb/tool-queries.js';
@@ -85,6 +86,9 @@ export class DuckDbStore implements SpanStore {
     private readonly exactToolStatsLimit: number,
   ) {}
 
+  /** Which producer identity holds each trace and task id; a commit reads and extends it. */
+  private readonly claims = new ProducerClaims();
+
   static async open({
     path,
     threads = 2,
@@ -129,6 +133,7 @@ export class DuckDbStore implements SpanStore {
   private async recoverPending(): Promise<void> {
     await this.connections.starting(async (connection) => {
       await this.known.load(connection);
+      await this.claims.load(connection);
       const reader = await connection.runAndReadAll(
         'SELECT trace_id, sum(spans) AS spans, max(seq) AS seq FROM rollup_pending GROUP BY trace_id',
       );
@@ -163,7 +168,7 @@ export class DuckDbStore implements SpanStore {
 
   async commit(spans: readonly SpanRecord[]): Promise<CommitResult> {
     const result = await this.connections.write((connection) =>
-      commitIngestBatch(connection, { ledger: this.ledger, known: this.known }, spans),
+      commitIngestBatch(connection, { ledger: this.ledger, known: this.known, claims: this.claims }, spans),
     );
     if (result.stored.length > 0) this.scheduler.committed();
     return result;
@@ -195,7 +200,11 @@ export class DuckDbStore implements SpanStore {
   }
 
   deleteSpansEndedBefore(cutoffMs: number): Promise<number> {
-    return this.connections.write((connection) => deleteSpansEndedBefore(connection, cutoffMs));
+    return this.connections.write(async (connection) => {
+      const deleted = await deleteSpansEndedBefore(connection, cutoffMs);
+      this.claims.forgetRecent();
+      return deleted;
+    });
   }
 
   /** Deletes verdicts (from the API or from spans) recorded before the cutoff. Returns the number deleted. */

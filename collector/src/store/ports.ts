@@ -11,6 +11,13 @@ export interface CommitResult {
   facts: SpanFacts[];
   /** Spans in the batch that were already stored (or repeated within the batch). */
   duplicates: number;
+  /** Spans that named a trace or task id another producer holds, and were kept apart. */
+  foreignClaims?: ForeignClaims;
+}
+
+export interface ForeignClaims {
+  traces: number;
+  tasks: number;
 }
 
 /** What a rollup of acknowledged spans changed, for metrics. */

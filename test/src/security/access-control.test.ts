@@ -34,6 +34,8 @@ beforeAll(async () => {
       batchIntervalMs: 2,
       dbPath: join(dataDir, 'mcpscope.duckdb'),
       authTokens: [STATIC_TOKEN],
+      // Every wrong credential must get its own 401 here; the failure limit has its own test.
+      authFailureLimit: 100_000,
       oidc: { issuer: ISSUER, audience: [AUDIENCE], jwksUrl: jwks.jwksUrl },
       maxBodyBytes: 64 * 1024,
       maxDecompressedBytes: 256 * 1024,

@@ -22,16 +22,16 @@ export async function startJwksServer() {
 
   const sign = (
     claims: Record<string, unknown> = {},
-    options: { kid?: string; key?: Parameters<SignJWT['sign']>[0] } = {},
+    options: { kid?: string; key?: Parameters<SignJWT['sign']>[0]; withoutExp?: boolean } = {},
   ) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sub: 'exporter@ci', ...claims })
+    const jwt = new SignJWT({ sub: 'exporter@ci', ...claims })
       .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'key-1' })
       .setIssuer(typeof claims.iss === 'string' ? claims.iss : ISSUER)
       .setAudience(typeof claims.aud === 'string' ? claims.aud : AUDIENCE)
-      .setIssuedAt(now - 60)
-      .setExpirationTime(typeof claims.exp === 'number' ? claims.exp : now + 600)
-      .sign(options.key ?? signing.privateKey);
+      .setIssuedAt(now - 60);
+    if (!options.withoutExp) jwt.setExpirationTime(typeof claims.exp === 'number' ? claims.exp : now + 600);
+    return jwt.sign(options.key ?? signing.privateKey);
   };
 
   return {
@@ -39,7 +39,12 @@ export async function startJwksServer() {
     sign,
     strangerKey: stranger.privateKey,
     publicKeyPem: await exportSPKI(signing.publicKey),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    /** Stops answering, as an identity provider in an outage: open connections are closed too. */
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -4,6 +4,7 @@ import { spanFacts, spanKey } from '../../rollup/index.js';
 import type { CommitResult } from '../ports.js';
 import { appendPendingMarks, appendSpanFeedback, appendSpans } from './appenders.js';
 import type { PendingLedger } from './pending-ledger.js';
+import type { ProducerClaims } from './producer-claims.js';
 import { groupByTrace, loadSpanKeys, loadTraces, type KnownIds } from './stored-spans.js';
 import { inTransaction } from './values.js';
 
@@ -14,11 +15,17 @@ import { inTransaction } from './values.js';
  */
 export const commitIngestBatch = async (
   connection: DuckDBConnection,
-  { ledger, known }: { ledger: PendingLedger; known: KnownIds },
-  spans: readonly SpanRecord[],
+  { ledger, known, claims }: { ledger: PendingLedger; known: KnownIds; claims: ProducerClaims },
+  received: readonly SpanRecord[],
 ): Promise<CommitResult> => {
+  const { spans, newClaims, foreign } = await claims.bind(connection, received);
+  const foreignClaims = foreign.traces + foreign.tasks > 0 ? { foreignClaims: foreign } : {};
+  // The first of a repeated span id is kept, in a batch as across batches (the stored one wins).
   const unique = new Map<string, SpanRecord>();
-  for (const span of spans) unique.set(spanKey(span.traceId, span.spanId), span);
+  for (const span of spans) {
+    const key = spanKey(span.traceId, span.spanId);
+    if (!unique.has(key)) unique.set(key, span);
+  }
   const unrolled = ledger.unrolledView();
   const batchTraceIds = [...new Set([...unique.values()].map((span) => span.traceId))];
   const storedKeys = await loadSpanKeys(
@@ -29,7 +36,13 @@ export const commitIngestBatch = async (
     (span) => !unrolled(span.traceId, span.spanId) && !storedKeys.has(spanKey(span.traceId, span.spanId)),
   );
   const duplicates = spans.length - stored.length;
-  if (stored.length === 0) return { stored, facts: [], duplicates };
+  if (stored.length === 0) {
+    if (newClaims.length > 0) {
+      await claims.record(connection, newClaims);
+      claims.committed(newClaims);
+    }
+    return { stored, facts: [], duplicates, ...foreignClaims };
+  }
 
   const newFacts = stored.map(spanFacts);
   const factsByTrace = groupByTrace(newFacts);
@@ -38,7 +51,9 @@ export const commitIngestBatch = async (
     await appendSpans(connection, stored, newFacts);
     await appendPendingMarks(connection, factsByTrace, seq);
     await appendSpanFeedback(connection, newFacts);
+    await claims.record(connection, newClaims);
   });
   ledger.committed(factsByTrace, seq);
-  return { stored, facts: newFacts, duplicates };
+  claims.committed(newClaims);
+  return { stored, facts: newFacts, duplicates, ...foreignClaims };
 };

@@ -64,13 +64,16 @@ export class ToolStatRows {
   }
 }
 
-/** Deletes raw spans that ended before the cutoff; rollups stay. */
+/** Deletes raw spans that ended before the cutoff, and producer claims made before it; rollups stay. */
 export const deleteSpansEndedBefore = async (
   connection: DuckDBConnection,
   cutoffMs: number,
 ): Promise<number> => {
   const result = await connection.run('DELETE FROM spans WHERE end_ns < $cutoff', {
     cutoff: msToNs(Math.trunc(cutoffMs)),
+  });
+  await connection.run('DELETE FROM producer_claims WHERE claimed_ms < $cutoff', {
+    cutoff: BigInt(Math.trunc(cutoffMs)),
   });
   return result.rowsChanged;
 };

@@ -118,6 +118,14 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE calls ADD COLUMN detail VARCHAR',
     ],
   },
+  {
+    version: 7,
+    description: 'which producer identity first sent each trace id and task id (task ownership)',
+    statements: [
+      // claim: 'trace:<id>' or 'task:<id>'; claimed_ms: arrival time, for retention.
+      'CREATE TABLE producer_claims (claim VARCHAR NOT NULL, producer VARCHAR NOT NULL, claimed_ms BIGINT NOT NULL)',
+    ],
+  },
 ];
 
 /** Applies the migrations the file has not seen yet, each in its own transaction. */
