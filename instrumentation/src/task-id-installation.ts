@@ -8,8 +8,7 @@ import { TASK_ID_PROCESSOR, TaskIdSpanProcessor } from './task-context.js';
  */
 export const TASK_ID_PROCESSOR_ADVICE =
   'mcpscope: spans that mcpscope does not create (LLM calls, HTTP) will not carry their task id: add ' +
-  "`new TaskIdSpanProcessor()` from '@mcpscope/instrumentation' to your tracer provider's spanProcessors, " +
-  "or import '@mcpscope/instrumentation/register' before your SDK starts";
+  "`new TaskIdSpanProcessor()` from '@mcpscope/instrumentation' to your tracer provider's spanProcessors";
 
 /** The span processors the OpenTelemetry JS SDK (1.x and 2.x) runs for every span, in order. */
 const spanProcessorsOf = (provider: TracerProvider): SpanProcessor[] | undefined => {
