@@ -4,8 +4,7 @@
  * configured by the standard `OTEL_*` variables: the Node tracer provider for OTLP traces, the full
  * Node SDK (loaded on demand) when the variables ask for more. When the process already registered
  * a tracer provider it adds the instrumentation and task-id propagation to it (or says on stderr what
- * to add). Writes nothing to stdout: a stdio MCP server's stdout
- * is its protocol channel.
+ * to add). Writes nothing to stdout: a stdio MCP server's stdout is its protocol channel.
  */
 import { createRequire } from 'node:module';
 import { diag, ProxyTracerProvider, trace, type TextMapPropagator } from '@opentelemetry/api';
