@@ -20,7 +20,8 @@ const transport = new StdioClientTransport({
 const client = new Client({ name: 'deploy-agent', version: '1.0.0' });
 await client.connect(transport);
 
-// Every call inside withTask belongs to one task, in this process and in the server.
+// Name the task: every call inside withTask belongs to it, in this process and in the server.
+// Without withTask (or a span of your own around the calls), one connection's calls are one task.
 const taskId = `restart-api-${Date.now()}`;
 await withTask(taskId, async () => {
   await client.callTool({ name: 'list_services', arguments: {} });

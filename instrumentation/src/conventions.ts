@@ -63,6 +63,11 @@ export const TOKEN_USAGE_OUTPUT_ALIASES = [
   'ai.usage.outputTokens',
 ] as const;
 
+/** The GenAI conventions' conversation (session, thread) id, which groups the runs of one conversation. */
+export const ATTR_GEN_AI_CONVERSATION_ID = 'gen_ai.conversation.id';
+/** The general conventions' session id, which OpenInference writes for its sessions too. */
+export const ATTR_SESSION_ID = 'session.id';
+
 // mcpscope extensions: only what the conventions lack.
 /** HMAC-SHA256 (hex, 32 chars) of the canonical JSON of the raw arguments: retries without values. */
 export const ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT = 'mcpscope.arguments.fingerprint';
@@ -71,6 +76,12 @@ export const ATTR_MCPSCOPE_REDACTED_COUNT = 'mcpscope.redaction.count';
 /** Explicit agent task id; travels in W3C baggage under the same key. */
 export const ATTR_MCPSCOPE_TASK_ID = 'mcpscope.task.id';
 export const BAGGAGE_MCPSCOPE_TASK_ID = ATTR_MCPSCOPE_TASK_ID;
+/**
+ * On a span mcpscope opens with no span around it: a random id of the client or server connection
+ * (one transport, in one process run) that carried it. Without an explicit task, a conversation id or
+ * a root span of the application's own, the collector groups such calls by it into one task.
+ */
+export const ATTR_MCPSCOPE_CONNECTION_ID = 'mcpscope.connection.id';
 /** Auth outcome on an auth span: `success` or `failure`. */
 export const ATTR_MCPSCOPE_AUTH_OUTCOME = 'mcpscope.auth.outcome';
 /** Auth reason, one of {@link AUTH_REASONS}. */

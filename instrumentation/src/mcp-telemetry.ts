@@ -42,6 +42,7 @@ import {
   isStatelessProtocol,
   type HandlerExtra,
 } from './handler-context.js';
+import { addImplicitTaskAttributes } from './implicit-task.js';
 import {
   addRoundAttributes,
   continuationAttributes,
@@ -370,6 +371,7 @@ export class McpTelemetry {
     }
     const taskId = taskIdFrom(parent);
     if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
+    else addImplicitTaskAttributes(attributes, parent, protocol.transport);
     if (message.method === MCP_METHOD_TOOLS_CALL) this.addArguments(attributes, message.params?.arguments);
     return attributes;
   }

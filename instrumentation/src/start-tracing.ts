@@ -3,8 +3,8 @@
  * for Node with the OTLP/gRPC trace exporter and the MCP instrumentation,
  * configured by the standard `OTEL_*` variables: the Node tracer provider for OTLP traces, the full
  * Node SDK (loaded on demand) when the variables ask for more. When the process already registered
- * a tracer provider it only adds the instrumentation. Writes nothing to stdout: a stdio MCP server's stdout
- * is its protocol channel.
+ * a tracer provider it adds the instrumentation and task-id propagation to it (or says on stderr what
+ * to add). Writes nothing to stdout: a stdio MCP server's stdout is its protocol channel.
  */
 import { createRequire } from 'node:module';
 import { diag, ProxyTracerProvider, trace, type TextMapPropagator } from '@opentelemetry/api';
@@ -33,6 +33,7 @@ import { RetryingSpanExporter, SpansDroppedError } from './retrying-span-exporte
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
 import { TaskIdSpanProcessor } from './task-context.js';
+import { installTaskIdProcessor } from './task-id-installation.js';
 import type { McpInstrumentationConfig } from './types.js';
 
 // Exporters and the full Node SDK are loaded only when the configuration asks for them: each costs
@@ -333,6 +334,7 @@ const start = (): Promise<void> => {
   const instrumentation = new McpInstrumentation(configFromEnv(env));
   try {
     if (hasRegisteredTracerProvider()) {
+      installTaskIdProcessor();
       registerInstrumentations({ instrumentations: [instrumentation] });
       return instrumentation.ready;
     }

@@ -16,11 +16,15 @@ export const withTask = <T>(taskId: string, fn: () => T): T => {
 export const currentTaskId = (ctx: Context = context.active()): string | undefined =>
   propagation.getBaggage(ctx)?.getEntry(BAGGAGE_MCPSCOPE_TASK_ID)?.value;
 
+export const TASK_ID_PROCESSOR = Symbol.for('mcpscope.task-id-processor');
+
 /**
  * Copies the task id from baggage onto every span as it starts, so spans that mcpscope does not
  * create (LLM calls, HTTP, databases) are attributed to their task too.
  */
 export class TaskIdSpanProcessor implements SpanProcessor {
+  /** Lets the one import recognise a task-id processor from any copy of this package. */
+  readonly [TASK_ID_PROCESSOR] = true;
   onStart(span: Span, parentContext: Context): void {
     const taskId = currentTaskId(parentContext);
     if (taskId !== undefined) span.setAttribute(ATTR_MCPSCOPE_TASK_ID, taskId);

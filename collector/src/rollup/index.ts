@@ -2,7 +2,9 @@ export { spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-fact
 export type { SpanFacts } from './span-facts.js';
 export { callDetailFromText, callDetailText, isMcpTaskMethod, taskErrorType } from './call-rounds.js';
 export type { CallDetail } from './call-rounds.js';
-export { extendTask, isTask, rollUpTask, taskIdOfTrace } from './task-rollup.js';
+export { extendTask, isTask, rollUpTask } from './task-rollup.js';
+export { conversationIdOf, spanTaskHint, TASK_HINT_KINDS, taskIdOfTrace } from './task-grouping.js';
+export type { TaskEvidence, TaskHintKind } from './task-grouping.js';
 export type { StoredTask, TaskRollup, ToolCallRollup } from './task-rollup.js';
 export { FEEDBACK_VERDICTS, ROOT_STATES, TASK_OUTCOMES, taskOutcome } from './task-outcome.js';
 export type { FeedbackVerdict, RootState, TaskOutcome } from './task-outcome.js';

@@ -18,6 +18,7 @@ import {
 } from '@mcpscope/instrumentation/conventions';
 import type { AttributeValue, Attributes, SpanKind, SpanRecord } from '../model/span.js';
 import { callDetailOf, type CallDetail } from './call-rounds.js';
+import { spanTaskHint } from './task-grouping.js';
 import { FEEDBACK_VERDICTS, type FeedbackVerdict } from './task-outcome.js';
 
 /** The few things rollups need from a span, extracted once at ingest and stored as columns. */
@@ -33,6 +34,8 @@ export interface SpanFacts {
   method: string | null;
   tool: string | null;
   taskId: string | null;
+  /** What the span says of its task when it names none: `task-grouping.ts`. */
+  taskHint: string | null;
   fingerprint: string | null;
   errorType: string | null;
   arguments: string | null;
@@ -203,6 +206,7 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     method,
     tool,
     taskId: text(attributes[ATTR_MCPSCOPE_TASK_ID]),
+    taskHint: spanTaskHint(span),
     fingerprint: fingerprint ?? (args === null ? null : storedArgumentsFingerprint(args)),
     errorType,
     arguments: args,

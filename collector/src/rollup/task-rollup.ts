@@ -44,15 +44,6 @@ export interface TaskRollup {
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
 
-/** The task a trace belongs to: its explicit task id (smallest when several), else the trace itself. */
-export const taskIdOfTrace = (traceId: string, spans: readonly SpanFacts[]): string => {
-  let taskId: string | null = null;
-  for (const span of spans) {
-    if (span.taskId !== null && (taskId === null || span.taskId < taskId)) taskId = span.taskId;
-  }
-  return taskId ?? traceId;
-};
-
 /** Spans that are plumbing rather than agent work: auth events and MCP requests other than tool calls. */
 const isPlumbing = (span: SpanFacts): boolean =>
   span.authOutcome !== null || (span.method !== null && span.method !== TOOLS_CALL_METHOD);

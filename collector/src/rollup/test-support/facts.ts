@@ -13,6 +13,7 @@ export const facts = (overrides: Partial<SpanFacts>): SpanFacts => ({
   method: null,
   tool: null,
   taskId: null,
+  taskHint: null,
   fingerprint: null,
   errorType: null,
   arguments: null,

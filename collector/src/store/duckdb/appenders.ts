@@ -79,6 +79,7 @@ export const appendSpans = async (
     appendText(appender, spanFacts.feedbackNote);
     appender.appendBigInt(ingestedMs);
     appendText(appender, callDetailText(spanFacts.callDetail));
+    appendText(appender, spanFacts.taskHint);
     appender.endRow();
   }
   appender.closeSync();

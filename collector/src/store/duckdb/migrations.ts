@@ -126,6 +126,14 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE producer_claims (claim VARCHAR NOT NULL, producer VARCHAR NOT NULL, claimed_ms BIGINT NOT NULL)',
     ],
   },
+  {
+    version: 11,
+    description: 'what a span says of its task when it names none (rollup/task-grouping.ts)',
+    statements: [
+      // NULL for spans stored before: their traces stay tasks of their own, as they were.
+      'ALTER TABLE spans ADD COLUMN task_hint VARCHAR',
+    ],
+  },
 ];
 
 /** Applies the migrations the file has not seen yet, each in its own transaction. */

@@ -49,7 +49,7 @@ export const groupByTrace = (facts: Iterable<SpanFacts>): Map<string, SpanFacts[
 const FACT_COLUMNS =
   'trace_id, span_id, parent_span_id, kind, start_ns, end_ns, service_name, status_code, task_id, method, tool, ' +
   'fingerprint, error_type, arguments, input_tokens, output_tokens, auth_outcome, auth_reason, auth_side, ' +
-  'feedback_verdict, feedback_note, call_detail';
+  'feedback_verdict, feedback_note, call_detail, task_hint';
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -61,6 +61,7 @@ const factsFromRow = (row: Row): SpanFacts => ({
   serviceName: str(row.service_name),
   statusError: row.status_code === 'error',
   taskId: nullableStr(row.task_id),
+  taskHint: nullableStr(row.task_hint),
   method: nullableStr(row.method),
   tool: nullableStr(row.tool),
   fingerprint: nullableStr(row.fingerprint),
