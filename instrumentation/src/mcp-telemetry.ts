@@ -148,8 +148,10 @@ export class McpTelemetry {
     send: (request: McpMessage) => Promise<T>,
     /** The caller's `options.signal`: a request it aborted is cancelled, not timed out. */
     signal?: { aborted?: boolean },
+    /** SDK v2 answers `input_required` with rounds of the same call: keep the call findable by its message. */
+    hasRounds = false,
   ): Promise<T> {
-    return this.traceOutgoing(protocol, request, send, true, signal);
+    return this.traceOutgoing(protocol, request, send, true, signal, hasRounds);
   }
 
   /** Sender side of a notification: the same CLIENT span, without a JSON-RPC id. */
@@ -167,11 +169,12 @@ export class McpTelemetry {
     send: (request: McpMessage) => Promise<T>,
     hasId: boolean,
     signal?: { aborted?: boolean },
+    hasRounds = false,
   ): Promise<T> {
     let span: Span;
     let outgoing: McpMessage;
     let spanContext: Context;
-    let call: OutgoingCall;
+    let call: OutgoingCall | undefined;
     try {
       const parent = context.active();
       const target = requestTarget(request);
@@ -184,8 +187,10 @@ export class McpTelemetry {
       );
       spanContext = trace.setSpan(parent, span);
       outgoing = this.withTraceContext(request, spanContext);
-      call = newOutgoingCall(span, spanContext);
-      this.outgoingCalls.set(outgoing, call);
+      if (hasRounds) {
+        call = newOutgoingCall(span, spanContext);
+        this.outgoingCalls.set(outgoing, call);
+      }
       if (this.config.requestHook) this.runRequestHook(span, 'client', request.method, target);
     } catch (error) {
       diag.error('mcpscope: could not start a client span', error);
@@ -198,12 +203,12 @@ export class McpTelemetry {
       span.setAttribute(ATTR_JSONRPC_REQUEST_ID, String(requestId - 1));
     return pending.then(
       (result) => {
-        addRoundAttributes(call);
+        if (call) addRoundAttributes(call);
         this.endWithResult(protocol, span, request, result);
         return result;
       },
       (error: unknown) => {
-        addRoundAttributes(call);
+        if (call) addRoundAttributes(call);
         // The SDK rejects an aborted request with the timeout's error code: the signal tells them apart.
         this.endWithError(
           span,

@@ -158,11 +158,11 @@ export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
       return send.apply(this, args as never[]) as Promise<unknown>;
     };
     if (continued !== undefined) return telemetry.traceContinuation(continued, message, forward);
-    if (funnel === V2_FUNNEL && typeof this._resolveNonCompleteResult === 'function')
-      patchInputRequiredRounds(this);
+    const hasRounds = funnel === V2_FUNNEL && typeof this._resolveNonCompleteResult === 'function';
+    if (hasRounds) patchInputRequiredRounds(this);
     // `args` is this call's own array: the outgoing copy of the message takes the message's place.
     const options = args[messageAt + 2] as { signal?: { aborted?: boolean } } | undefined;
-    return telemetry.traceRequest(this, message, forward, options?.signal);
+    return telemetry.traceRequest(this, message, forward, options?.signal, hasRounds);
   } as Method;
 
   proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {

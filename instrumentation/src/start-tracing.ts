@@ -29,6 +29,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { shortenOtlpGrpcReconnectBackoff } from './grpc-reconnect.js';
 import { McpInstrumentation } from './instrumentation.js';
+import { LazySpanExporter } from './lazy-span-exporter.js';
 import { RetryingSpanExporter, SpansDroppedError } from './retrying-span-exporter.js';
 import { createStderrDiagLogger, diagLogLevelFromEnv } from './stderr-diag-logger.js';
 import { StderrSpanExporter } from './stderr-span-exporter.js';
@@ -134,14 +135,16 @@ const otlpTraceExporterFromEnv = (env: NodeJS.ProcessEnv): SpanExporter | undefi
   const protocol = otlpProtocol(env);
   switch (protocol) {
     case 'grpc': {
-      const { OTLPTraceExporter } = loadModule(
-        '@opentelemetry/exporter-trace-otlp-grpc',
-      ) as typeof OtlpGrpcTraceExporterModule;
-      shortenOtlpGrpcReconnectBackoff();
-      // This exporter reports every gRPC error as final: retry what the collector could not take.
-      return new RetryingSpanExporter(new OTLPTraceExporter(exportTimeout(env)), {
-        endpoint: otlpGrpcEndpoint(env),
+      // Loaded with the first batch, off start-up (see LazySpanExporter).
+      const otlpGrpc = new LazySpanExporter(() => {
+        const { OTLPTraceExporter } = loadModule(
+          '@opentelemetry/exporter-trace-otlp-grpc',
+        ) as typeof OtlpGrpcTraceExporterModule;
+        shortenOtlpGrpcReconnectBackoff();
+        return new OTLPTraceExporter(exportTimeout(env));
       });
+      // This exporter reports every gRPC error as final: retry what the collector could not take.
+      return new RetryingSpanExporter(otlpGrpc, { endpoint: otlpGrpcEndpoint(env) });
     }
     case 'http/protobuf': {
       const { OTLPTraceExporter } = loadOptionalPeer(

@@ -5,9 +5,12 @@
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { SdkModules, McpServer, Client } from './call-fixture.js';
 import type { ClientV2, McpServerV2 } from './call-fixture-v2.js';
+import type { ArgumentWork } from './floor.js';
 
 export const VARIANT_IDS = [
   'uninstrumented',
+  'floor',
+  'floor-arguments',
   'mcpscope-server',
   'mcpscope-both',
   'sentry',
@@ -31,6 +34,8 @@ export const BARE_VARIANTS: ReadonlySet<VariantId> = new Set(['uninstrumented', 
  */
 export const VARIANT_BASELINES: Record<VariantId, VariantId> = {
   uninstrumented: 'uninstrumented',
+  floor: 'uninstrumented',
+  'floor-arguments': 'uninstrumented',
   'mcpscope-server': 'uninstrumented',
   'mcpscope-both': 'uninstrumented',
   sentry: 'uninstrumented',
@@ -40,8 +45,20 @@ export const VARIANT_BASELINES: Record<VariantId, VariantId> = {
   'v2-mcpscope-both': 'v2-uninstrumented',
 };
 
+/** The floor each variant is also compared with: two lean spans on the same SDK line (v1 only). */
+export const FLOOR_BASELINES: Partial<Record<VariantId, VariantId>> = {
+  'floor-arguments': 'floor',
+  'mcpscope-server': 'floor',
+  'mcpscope-both': 'floor',
+  sentry: 'floor',
+  traceloop: 'floor',
+  openinference: 'floor',
+};
+
 export const VARIANT_LABELS: Record<VariantId, string> = {
   uninstrumented: 'uninstrumented (baseline)',
+  floor: 'floor: two lean OpenTelemetry spans + `_meta` propagation',
+  'floor-arguments': 'floor + argument work (fingerprint, redaction, JSON) on both sides',
   'mcpscope-server': 'mcpscope, server only',
   'mcpscope-both': 'mcpscope, both sides',
   sentry: 'Sentry `wrapMcpServerWithSentry`',
@@ -53,6 +70,10 @@ export const VARIANT_LABELS: Record<VariantId, string> = {
 
 export const VARIANT_SETUPS: Record<VariantId, string> = {
   uninstrumented: 'no tracer provider, no instrumentation',
+  floor:
+    "written by hand in the bench (`floor.ts`): the client's `request` starts a CLIENT span and injects its context into a copy of `params._meta`, the server's `tools/call` handler extracts it and runs inside a SERVER span; no attributes, no arguments, no result; NodeTracerProvider + BatchSpanProcessor(dropping exporter). What any instrumentation that traces both sides pays at least",
+  'floor-arguments':
+    "the floor, plus on each side what mcpscope records of a tool call's arguments with its own pieces (`@mcpscope/instrumentation/fingerprint` and `/redaction`): the HMAC fingerprint, the redacted copy and its JSON, put on the span as attributes; nothing else. The step between the floor and mcpscope",
   'mcpscope-server':
     "`instrumentMcp(server, { captureArguments: 'redacted' })`; NodeTracerProvider with TaskIdSpanProcessor + BatchSpanProcessor(dropping exporter)",
   'mcpscope-both':
@@ -162,6 +183,31 @@ const installMcpscope = async (options: VariantOptions, bothSides: boolean): Pro
   };
 };
 
+const installFloor = async (options: VariantOptions, withArguments: boolean): Promise<InstalledVariant> => {
+  const provider = await registerDroppingProvider(options, false);
+  const { traceClientRequests, traceServerToolCalls } = await import('./floor.js');
+  let argumentWork: ArgumentWork | undefined;
+  if (withArguments) {
+    const { createArgumentsFingerprinter } = await import('@mcpscope/instrumentation/fingerprint');
+    const { createRedactor } = await import('@mcpscope/instrumentation/redaction');
+    const fingerprint = createArgumentsFingerprinter(undefined);
+    const redactor = createRedactor({ rules: [] });
+    argumentWork = (span, args) => {
+      const redacted = redactor.redactValue(args);
+      span.setAttributes({
+        'mcpscope.arguments.fingerprint': fingerprint(args),
+        'gen_ai.tool.call.arguments': JSON.stringify(redacted.value) ?? 'null',
+        'mcpscope.redaction.count': redacted.count,
+      });
+    };
+  }
+  return {
+    prepareServer: (_sdk, server) => traceServerToolCalls(server, argumentWork),
+    prepareClient: (_sdk, client) => traceClientRequests(client, argumentWork),
+    flush: () => provider.forceFlush(),
+  };
+};
+
 const installSentry = async (options: VariantOptions): Promise<InstalledVariant> => {
   const Sentry = await import('@sentry/node');
   Sentry.init({
@@ -233,6 +279,10 @@ export const installVariant = (id: V1VariantId, options: VariantOptions = {}): P
   switch (id) {
     case 'uninstrumented':
       return Promise.resolve(passThrough);
+    case 'floor':
+      return installFloor(options, false);
+    case 'floor-arguments':
+      return installFloor(options, true);
     case 'mcpscope-server':
       return installMcpscope(options, false);
     case 'mcpscope-both':

@@ -2,7 +2,10 @@
 import type { ArgumentsKind } from './call-fixture.js';
 import type { ObservedSpan } from './variants.js';
 
-export type WorkerMode = 'timing' | 'heap' | 'attributes';
+export type WorkerMode = 'timing' | 'heap' | 'attributes' | 'serve';
+
+/** One batch a serving worker runs when told (`serve` mode), or the word to stop. */
+export type BatchCommand = { kind: ArgumentsKind; calls: number } | { kind: 'stop' };
 
 export interface WorkerRequest {
   clientSdkRoot: string;
@@ -31,6 +34,14 @@ export interface AttributesResult {
   toolCallSpans: ObservedSpan[];
 }
 
-export type WorkerResult = TimingResult | HeapResult | AttributesResult;
+export interface ServeResult {
+  mode: 'serve';
+}
+
+export type WorkerResult = TimingResult | HeapResult | AttributesResult | ServeResult;
 
 export const RESULT_PREFIX = 'BENCH_RESULT ';
+/** A serving worker is warm and waits for batches. */
+export const READY_PREFIX = 'BENCH_READY';
+/** A serving worker's answer to one batch: `{ "micros": wall µs per call, "cpuMicros": CPU µs per call }`. */
+export const BATCH_PREFIX = 'BENCH_BATCH ';

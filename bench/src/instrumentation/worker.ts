@@ -3,6 +3,7 @@
  * Prints one line `BENCH_RESULT {json}` on stdout; anything else on stdout is ignored.
  */
 import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { callOnce, connect, createServer, loadSdk, type ArgumentsKind } from './call-fixture.js';
@@ -18,7 +19,15 @@ import {
   type VariantOptions,
 } from './variants.js';
 import { spreadOf } from '../support/stats.js';
-import { RESULT_PREFIX, type WorkerMode, type WorkerRequest, type WorkerResult } from './worker-protocol.js';
+import {
+  BATCH_PREFIX,
+  READY_PREFIX,
+  RESULT_PREFIX,
+  type BatchCommand,
+  type WorkerMode,
+  type WorkerRequest,
+  type WorkerResult,
+} from './worker-protocol.js';
 
 /** With `BENCH_CPU_PROFILE=<file>`, profiles the timed calls alone (not start-up or warm-up). */
 const startProfilerIfAsked = async (): Promise<{ stop(): Promise<void> } | undefined> => {
@@ -99,6 +108,8 @@ const run = async (variant: VariantId, mode: WorkerMode, request: WorkerRequest)
   await callMany(connected, 'small', request.warmupCalls);
   await callMany(connected, 'nested', request.warmupCalls);
 
+  if (mode === 'serve') return serveBatches(connected);
+
   if (mode === 'heap') {
     await connected.flush();
     collectGarbage();
@@ -134,10 +145,37 @@ const run = async (variant: VariantId, mode: WorkerMode, request: WorkerRequest)
   return { mode, microsPerCall };
 };
 
+/**
+ * Warm and idle, then one batch per line on stdin (`{"kind":"small","calls":200}`), timed and
+ * answered on stdout: the orchestrator alternates batches between the variants' processes, so every
+ * variant's batches share the machine's moments of load with the others'.
+ */
+const serveBatches = async (connected: ConnectedVariant): Promise<WorkerResult> => {
+  const profiler = await startProfilerIfAsked();
+  process.stdout.write(`${READY_PREFIX}\n`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    const command = JSON.parse(line) as BatchCommand;
+    if (command.kind === 'stop') break;
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    await callMany(connected, command.kind, command.calls);
+    const cpu = process.cpuUsage(cpuStarted);
+    const micros = ((performance.now() - started) * 1000) / command.calls;
+    const cpuMicros = (cpu.user + cpu.system) / command.calls;
+    // Yield once per batch, outside the timed section: batch processors export here.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.stdout.write(`${BATCH_PREFIX}${JSON.stringify({ micros, cpuMicros })}\n`);
+  }
+  await profiler?.stop();
+  return { mode: 'serve' };
+};
+
 const main = async (): Promise<void> => {
   const [variant, mode, json] = process.argv.slice(2);
   if (!VARIANT_IDS.includes(variant as VariantId)) throw new Error(`unknown variant ${variant}`);
-  if (mode !== 'timing' && mode !== 'heap' && mode !== 'attributes') throw new Error(`unknown mode ${mode}`);
+  if (mode !== 'timing' && mode !== 'heap' && mode !== 'attributes' && mode !== 'serve')
+    throw new Error(`unknown mode ${mode}`);
   const request = JSON.parse(json ?? '{}') as WorkerRequest;
   const result = await run(variant as VariantId, mode, request);
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
