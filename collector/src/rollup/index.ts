@@ -1,4 +1,4 @@
-export { spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
+export { isPlumbingSpan, spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
 export type { SpanFacts } from './span-facts.js';
 export { callDetailFromText, callDetailText, isMcpTaskMethod, taskErrorType } from './call-rounds.js';
 export type { CallDetail } from './call-rounds.js';

@@ -313,7 +313,14 @@ export class RollupTransaction {
     await appendTasks(connection, touchedTasks);
     await appendCalls(connection, calls);
     this.onToolStatRows(await appendToolStats(connection, calls, previousCalls));
-    const newRetries = calls.filter((call) => call.retryOf !== null && !wasRetry.has(call.spanId));
+    // A call is the same call whichever of its spans named it before (the server's span alone, until
+    // the caller's arrived): a retry counted under one is not counted again under another.
+    const newRetries = calls.filter(
+      (call) =>
+        call.retryOf !== null &&
+        !wasRetry.has(call.spanId) &&
+        !call.peerSpanIds.some((spanId) => wasRetry.has(spanId)),
+    );
     return { touchedTasks, removedTaskIds, newRetries };
   }
 }
