@@ -7,6 +7,8 @@ import { spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
  */
 export interface RecordedCall {
   spans: SpanFacts[];
+  /** Only the server reported it so far, and its caller's span (named as its parent) has not arrived. */
+  awaitingCaller: boolean;
 }
 
 /**
@@ -16,20 +18,24 @@ export interface RecordedCall {
 export const isCallSpan = (span: SpanFacts): boolean =>
   span.method === TOOLS_CALL_METHOD && span.callDetail?.asked !== true && !span.plumbing;
 
+/** The tool of a call none of whose spans names one. */
+export const UNKNOWN_TOOL = 'unknown';
+
 const toolsAgree = (a: SpanFacts, b: SpanFacts): boolean =>
   a.tool === null || b.tool === null || a.tool === b.tool;
 
 /**
  * Whether `span` records the same call as `parent`, the nearest call span above it with only plumbing
- * in between: a server span under a caller's (the MCP hop), or a span of the same tool that a second
- * instrumentation recorded inside the same process. A caller span under a server span is an outbound
- * call the tool made, so it stays a call of its own.
+ * in between: a server span under a caller's (the MCP hop), or, in the same service, a second
+ * instrumentation's record of the same side (Traceloop's client span around mcpscope's, Sentry's server
+ * span around mcpscope's). A caller span under a server span is an outbound call the tool made, and a
+ * span of another service on the same side is a hop whose caller was not instrumented.
  */
-const sameCall = (span: SpanFacts, parent: SpanFacts): boolean => {
+export const sameCall = (span: SpanFacts, parent: SpanFacts): boolean => {
   if (!toolsAgree(span, parent)) return false;
-  if (span.kind === 'server') return parent.kind !== 'server';
-  if (span.kind === 'internal') return true;
-  return parent.kind === 'internal';
+  if (span.kind === 'server' && parent.kind !== 'server') return true;
+  if (span.kind === 'client' && parent.kind === 'server') return false;
+  return span.serviceName === parent.serviceName;
 };
 
 /**
@@ -68,7 +74,14 @@ export const recordedCalls = (spans: readonly SpanFacts[]): RecordedCall[] => {
   const callSpans = spans.filter(isCallSpan);
   for (const span of callSpans) {
     const top = outermostOf(span);
-    if (!calls.has(top)) calls.set(top, { spans: [top] });
+    if (!calls.has(top))
+      calls.set(top, {
+        spans: [top],
+        awaitingCaller:
+          top.kind === 'server' &&
+          top.parentSpanId !== null &&
+          !byKey.has(spanKey(top.traceId, top.parentSpanId)),
+      });
   }
   for (const span of callSpans) {
     const top = outermostOf(span);

@@ -146,17 +146,19 @@ interface CallShape {
 }
 
 /**
- * OpenLLMetry's MCP instrumentation (Python) wraps every message write in a span of its own, made the
- * current span while the message is sent: a caller's `_meta` then names the writer, not the tool call.
+ * OpenLLMetry's MCP instrumentation wraps every message write (Python) in a span of its own, made the
+ * current span while the message is sent, so a caller's `_meta` names the writer, not the tool call;
+ * its JavaScript client opens one session span over all of a connection's requests.
  */
-const STREAM_WRITER_SPAN_NAMES: ReadonlySet<string> = new Set([
+const PLUMBING_SPAN_NAMES: ReadonlySet<string> = new Set([
   'ResponseStreamWriter',
   'RequestStreamWriter',
+  'mcp.client.session',
 ]);
 
 /** Whether a span is message plumbing rather than a request, an agent step or an LLM call. */
 export const isPlumbingSpan = (scopeName: string, name: string): boolean =>
-  STREAM_WRITER_SPAN_NAMES.has(name) && TRACELOOP_MCP_SCOPE.test(scopeName);
+  PLUMBING_SPAN_NAMES.has(name) && TRACELOOP_MCP_SCOPE.test(scopeName);
 
 const traceloopCall = (span: SpanRecord): CallShape | null => {
   if (!TRACELOOP_MCP_SCOPE.test(span.scopeName)) return null;

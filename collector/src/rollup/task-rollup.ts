@@ -1,5 +1,5 @@
 import { attemptGroup, byAttemptOrder, type Attempt } from './attempts.js';
-import { callFailure, firstKnown, recordedCalls } from './call-pairing.js';
+import { callFailure, firstKnown, recordedCalls, UNKNOWN_TOOL } from './call-pairing.js';
 import { callFailed, FAILED_CALL, spanFailed, UNNAMED_ERROR_TYPE, type CallOutcome } from './failed-call.js';
 import { TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
 import { tokenTotals } from './token-totals.js';
@@ -13,6 +13,8 @@ export interface ToolCallRollup {
   spanId: string;
   /** The other spans that recorded this call (the server's, a second instrumentation's); not stored. */
   peerSpanIds: string[];
+  /** Only its server's span is known yet, and that names a caller's span still to come; not stored. */
+  awaitingCaller: boolean;
   service: string;
   method: string;
   tool: string;
@@ -95,9 +97,10 @@ const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollu
       traceId: span.traceId,
       spanId: span.spanId,
       peerSpanIds: peers.map((peer) => peer.spanId),
+      awaitingCaller: recorded.awaitingCaller,
       service: span.serviceName,
       method: span.method ?? TOOLS_CALL_METHOD,
-      tool: firstKnown(recorded, (record) => record.tool) ?? 'unknown',
+      tool: firstKnown(recorded, (record) => record.tool) ?? UNKNOWN_TOOL,
       outcome: failure.failed ? FAILED_CALL : 'success',
       errorType: failure.failed ? (failure.errorType ?? UNNAMED_ERROR_TYPE) : null,
       durationMs: nsToMs(span.endNs - span.startNs),

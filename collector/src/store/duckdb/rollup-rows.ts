@@ -32,6 +32,7 @@ export const callFromRow = (row: Row): ToolCallRollup => ({
   traceId: str(row.trace_id),
   spanId: str(row.span_id),
   peerSpanIds: [],
+  awaitingCaller: false,
   service: str(row.service),
   method: str(row.method),
   tool: str(row.tool),

@@ -313,13 +313,10 @@ export class RollupTransaction {
     await appendTasks(connection, touchedTasks);
     await appendCalls(connection, calls);
     this.onToolStatRows(await appendToolStats(connection, calls, previousCalls));
-    // A call is the same call whichever of its spans named it before (the server's span alone, until
-    // the caller's arrived): a retry counted under one is not counted again under another.
+    // A retry is new when the span naming its call is; one still waiting for its caller is reported
+    // at every rollup, so the metrics can count it under the caller once that arrives.
     const newRetries = calls.filter(
-      (call) =>
-        call.retryOf !== null &&
-        !wasRetry.has(call.spanId) &&
-        !call.peerSpanIds.some((spanId) => wasRetry.has(spanId)),
+      (call) => call.retryOf !== null && (call.awaitingCaller || !wasRetry.has(call.spanId)),
     );
     return { touchedTasks, removedTaskIds, newRetries };
   }
