@@ -4,7 +4,7 @@
  * collector scraped by a real Prometheus. Each task's truth is what the recorded programs did
  * (`*.truth.json`, written by `fixtures/producers/record.cjs`), never what a collector said.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,62 +12,17 @@ import { alertmanagerConfig, defaultAlertsConfig, renderPrometheusRules } from '
 import { stringify } from 'yaml';
 import { collectorConfig, startCollector, type RunningCollector, type TaskDetail } from '@mcpscope/collector';
 import { ensureDebianTool } from './support/debian-tools.js';
+import {
+  loadRecording,
+  PRODUCER_STACKS as STACKS,
+  PRODUCER_SECRET as SECRET,
+  shiftedToNow,
+  spansOf,
+  type OtlpRequest,
+  type Recording,
+} from './support/producer-recordings.js';
 import { eventually } from './support/processes.js';
 import { startPrometheusStack, type PrometheusStack } from './support/prometheus-stack.js';
-
-const FIXTURES = join(import.meta.dirname, 'fixtures', 'producers');
-const STACKS = ['openinference', 'traceloop'] as const;
-const SECRET = ['db', 'Pass', 'Word', '7d1e'].join('-');
-
-interface TaskTruth {
-  task: string;
-  rootSpan: string;
-  toolCalls: number;
-  failedCalls: number;
-  retries: number;
-  outcome: string;
-  tools: string[];
-  inputTokens: number;
-  outputTokens: number;
-}
-interface Recording {
-  stack: (typeof STACKS)[number];
-  requests: OtlpRequest[];
-  truth: { tasks: TaskTruth[]; serverHandled: unknown[] };
-}
-interface OtlpSpan {
-  traceId: string;
-  name: string;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-}
-interface OtlpRequest {
-  resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
-}
-
-const spansOf = (request: OtlpRequest): OtlpSpan[] =>
-  request.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans));
-
-const loadRecording = async (stack: Recording['stack']): Promise<Recording> => {
-  const lines = (await readFile(join(FIXTURES, `${stack}.otlp.jsonl`), 'utf8')).trim().split('\n');
-  const truth = JSON.parse(
-    await readFile(join(FIXTURES, `${stack}.truth.json`), 'utf8'),
-  ) as Recording['truth'];
-  return { stack, requests: lines.map((line) => JSON.parse(line) as OtlpRequest), truth };
-};
-
-/** The recording moved to now, its spans' times kept relative to each other (retention, time windows). */
-const shiftedToNow = (requests: OtlpRequest[]): OtlpRequest[] => {
-  const shifted = structuredClone(requests);
-  const starts = shifted.flatMap(spansOf).map((span) => BigInt(span.startTimeUnixNano));
-  const earliest = starts.reduce((a, b) => (a < b ? a : b));
-  const offset = BigInt(Date.now()) * 1_000_000n - 60_000_000_000n - earliest;
-  for (const span of shifted.flatMap(spansOf)) {
-    span.startTimeUnixNano = String(BigInt(span.startTimeUnixNano) + offset);
-    span.endTimeUnixNano = String(BigInt(span.endTimeUnixNano) + offset);
-  }
-  return shifted;
-};
 
 let dir: string;
 let collector: RunningCollector;
