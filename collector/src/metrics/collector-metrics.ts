@@ -19,9 +19,12 @@ import {
   spanErrorType,
   spanFacts,
   TASK_OUTCOMES,
+  TOOLS_CALL_METHOD,
+  UNKNOWN_TOOL,
   type SpanFacts,
   type TaskOutcome,
   type TaskRollup,
+  type ToolCallRollup,
 } from '../rollup/index.js';
 import type { CommitResult, RollupResult } from '../store/ports.js';
 import {
@@ -32,7 +35,9 @@ import {
   type MetricDefinition,
   type MetricKey,
 } from './names.js';
+import { callSide, RecentCallSpans } from './call-records.js';
 import { LabelValueCaps } from './label-caps.js';
+import { RetryLedger } from './retry-ledger.js';
 
 export interface CollectorMetricsOptions {
   /** Distinct tool names per service kept as label values; the rest become `_other`. */
@@ -90,6 +95,8 @@ export class CollectorMetrics implements IngestObserver {
   readonly registry = new Registry();
   private readonly metrics: Record<MetricKey, AnyMetric>;
   private readonly labels: LabelValueCaps;
+  private readonly recentCalls = new RecentCallSpans();
+  private readonly retries = new RetryLedger();
   private readonly pendingTasks = new Map<string, PendingTask>();
   private readonly settledTasks = new Set<string>();
   private readonly settleMs: number;
@@ -226,18 +233,22 @@ export class CollectorMetrics implements IngestObserver {
   /** Task and retry metrics from what a rollup recomputed. */
   rolledUp(result: RollupResult, seconds: number): void {
     this.histogram('rollupDuration').observe(seconds);
-    for (const call of result.newRetries) {
+    const now = this.now();
+    this.countRetries(this.retries.take(result.newRetries, now));
+    for (const taskId of result.removedTaskIds) this.pendingTasks.delete(taskId);
+    for (const task of result.touchedTasks) {
+      if (!this.settledTasks.has(task.taskId))
+        this.pendingTasks.set(task.taskId, { rollup: task, lastActivityMs: now });
+    }
+  }
+
+  private countRetries(calls: readonly ToolCallRollup[]): void {
+    for (const call of calls) {
       const service = this.service(call.service);
       this.counter('toolCallRetries').inc({
         service_name: service,
         gen_ai_tool_name: this.labels.value(LABEL.tool, call.tool, service),
       });
-    }
-    for (const taskId of result.removedTaskIds) this.pendingTasks.delete(taskId);
-    const now = this.now();
-    for (const task of result.touchedTasks) {
-      if (!this.settledTasks.has(task.taskId))
-        this.pendingTasks.set(task.taskId, { rollup: task, lastActivityMs: now });
     }
   }
 
@@ -247,13 +258,17 @@ export class CollectorMetrics implements IngestObserver {
 
   private observeSpan(span: SpanRecord, facts: SpanFacts) {
     const service = this.service(span.serviceName);
-    if (facts.method !== null && (span.kind === 'server' || span.kind === 'client')) {
-      const key: MetricKey = span.kind === 'server' ? 'serverOperationDuration' : 'clientOperationDuration';
+    const side = callSide(facts);
+    const call = side === null ? null : this.recentCalls.observe(facts);
+    if (side !== null && call !== null && !call.second) {
+      const key: MetricKey = side === 'server' ? 'serverOperationDuration' : 'clientOperationDuration';
+      // A tool call always names a tool: from its pair when its own span has none.
+      const tool = call.tool ?? (facts.method === TOOLS_CALL_METHOD ? UNKNOWN_TOOL : null);
       this.histogram(key).observe(
         {
           service_name: service,
-          mcp_method_name: this.labels.value(LABEL.method, facts.method),
-          gen_ai_tool_name: facts.tool === null ? '' : this.labels.value(LABEL.tool, facts.tool, service),
+          mcp_method_name: this.labels.value(LABEL.method, facts.method as string),
+          gen_ai_tool_name: tool === null ? '' : this.labels.value(LABEL.tool, tool, service),
           error_type: this.labels.value(LABEL.errorType, spanErrorType(facts) ?? NO_ERROR_LABEL_VALUE),
         },
         Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e9,
@@ -292,6 +307,7 @@ export class CollectorMetrics implements IngestObserver {
   /** Counts the tasks that saw no new span for the settle time; returns how many settled. */
   settleIdleTasks(): number {
     const now = this.now();
+    this.countRetries(this.retries.expire(now, this.settleMs));
     let settled = 0;
     for (const [taskId, pending] of this.pendingTasks) {
       if (now - pending.lastActivityMs < this.settleMs) continue;

@@ -1,5 +1,7 @@
-export { spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
+export { isPlumbingSpan, spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
 export type { SpanFacts } from './span-facts.js';
+export { isCallSpan, recordedCalls, sameCall, UNKNOWN_TOOL } from './call-pairing.js';
+export { distinctModelCalls, tokenTotals } from './token-totals.js';
 export { callDetailFromText, callDetailText, isMcpTaskMethod, taskErrorType } from './call-rounds.js';
 export type { CallDetail } from './call-rounds.js';
 export { extendTask, isTask, rollUpTask } from './task-rollup.js';

@@ -30,7 +30,11 @@ export interface SpanFacts {
   startNs: bigint;
   endNs: bigint;
   serviceName: string;
+  /** The instrumentation scope that recorded the span: two producers' records of one LLM call differ in it. */
+  scopeName: string;
   statusError: boolean;
+  /** A span of the message plumbing (a stream writer): never a call or a task, transparent to pairing. */
+  plumbing: boolean;
   method: string | null;
   tool: string | null;
   taskId: string | null;
@@ -144,6 +148,21 @@ interface CallShape {
   args: string | null;
 }
 
+/**
+ * OpenLLMetry's MCP instrumentation wraps every message write (Python) in a span of its own, made the
+ * current span while the message is sent, so a caller's `_meta` names the writer, not the tool call;
+ * its JavaScript client opens one session span over all of a connection's requests.
+ */
+const PLUMBING_SPAN_NAMES: ReadonlySet<string> = new Set([
+  'ResponseStreamWriter',
+  'RequestStreamWriter',
+  'mcp.client.session',
+]);
+
+/** Whether a span is message plumbing rather than a request, an agent step or an LLM call. */
+export const isPlumbingSpan = (scopeName: string, name: string): boolean =>
+  PLUMBING_SPAN_NAMES.has(name) && TRACELOOP_MCP_SCOPE.test(scopeName);
+
 const traceloopCall = (span: SpanRecord): CallShape | null => {
   if (!TRACELOOP_MCP_SCOPE.test(span.scopeName)) return null;
   const attributes = span.attributes;
@@ -181,10 +200,19 @@ const callShape = (span: SpanRecord): CallShape => {
   }
   return {
     method,
-    tool: firstText(attributes, TOOL_NAME_ATTRIBUTES),
+    tool:
+      firstText(attributes, TOOL_NAME_ATTRIBUTES) ??
+      (method === TOOLS_CALL_METHOD ? toolOfSpanName(span.name) : null),
     args: method === TOOLS_CALL_METHOD ? argumentsText(attributes) : null,
   };
 };
+
+/**
+ * The tool of a `tools/call` span that names it only in its span name: the conventions' `tools/call
+ * {tool}`, or Python `mcp`'s client span `MCP send tools/call {tool}`, which has no tool attribute.
+ */
+const TOOL_IN_SPAN_NAME = /^(?:MCP (?:send|handle) )?tools\/call (\S.*)$/;
+const toolOfSpanName = (name: string): string | null => TOOL_IN_SPAN_NAME.exec(name)?.[1] ?? null;
 
 const verdict = (value: AttributeValue | undefined): FeedbackVerdict | null =>
   FEEDBACK_VERDICTS.find((known) => known === value) ?? null;
@@ -202,7 +230,9 @@ export const spanFacts = (span: SpanRecord): SpanFacts => {
     startNs: span.startTimeUnixNano,
     endNs: span.endTimeUnixNano,
     serviceName: span.serviceName,
+    scopeName: span.scopeName,
     statusError: span.statusCode === 'error',
+    plumbing: isPlumbingSpan(span.scopeName, span.name),
     method,
     tool,
     taskId: text(attributes[ATTR_MCPSCOPE_TASK_ID]),

@@ -1,14 +1,20 @@
 import { attemptGroup, byAttemptOrder, type Attempt } from './attempts.js';
-import { callFailed, FAILED_CALL, spanErrorType, spanFailed, type CallOutcome } from './failed-call.js';
-import { spanKey, TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
+import { callFailure, firstKnown, recordedCalls, UNKNOWN_TOOL } from './call-pairing.js';
+import { callFailed, FAILED_CALL, spanFailed, UNNAMED_ERROR_TYPE, type CallOutcome } from './failed-call.js';
+import { TOOLS_CALL_METHOD, type SpanFacts } from './span-facts.js';
+import { tokenTotals } from './token-totals.js';
 import { isMcpTaskMethod, taskCourse, type CallDetail, type TaskPoll } from './call-rounds.js';
 import { taskOutcome, type RootState, type TaskOutcome } from './task-outcome.js';
 
-/** One tool call: a caller span and its server span count once, the caller's span wins. */
+/** One tool call: every span that recorded it counts once ({@link recordedCalls}), the outermost names it. */
 export interface ToolCallRollup {
   taskId: string;
   traceId: string;
   spanId: string;
+  /** The other spans that recorded this call (the server's, a second instrumentation's); not stored. */
+  peerSpanIds: string[];
+  /** Only its server's span is known yet, and that names a caller's span still to come; not stored. */
+  awaitingCaller: boolean;
   service: string;
   method: string;
   tool: string;
@@ -46,7 +52,7 @@ const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
 
 /** Spans that are plumbing rather than agent work: auth events and MCP requests other than tool calls. */
 const isPlumbing = (span: SpanFacts): boolean =>
-  span.authOutcome !== null || (span.method !== null && span.method !== TOOLS_CALL_METHOD);
+  span.plumbing || span.authOutcome !== null || (span.method !== null && span.method !== TOOLS_CALL_METHOD);
 
 /**
  * Whether spans make up a task: an explicit task id, or anything beyond plumbing (a tool call, an
@@ -71,52 +77,36 @@ const taskPollsOf = (spans: readonly SpanFacts[]): Map<string, TaskPoll[]> => {
   return polls;
 };
 
-/**
- * A request whose answer asked for input (`input_required`) is a round of a call, not a call: the
- * request that completes it, or the caller's span over all rounds, is the call.
- */
-const isCallSpan = (span: SpanFacts): boolean =>
-  span.method === TOOLS_CALL_METHOD && span.callDetail?.asked !== true;
-
 const toolCallsOf = (taskId: string, spans: readonly SpanFacts[]): ToolCallRollup[] => {
-  const callSpans = spans.filter(isCallSpan);
-  const callerKeys = new Set(
-    callSpans.filter((span) => span.kind === 'client').map((span) => spanKey(span.traceId, span.spanId)),
-  );
-  // Server spans by their parent, so pairing stays linear in a task of many calls.
-  const serverByParent = new Map<string, SpanFacts>();
-  for (const span of callSpans) {
-    if (span.kind !== 'server' || span.parentSpanId === null) continue;
-    const key = spanKey(span.traceId, span.parentSpanId);
-    if (!serverByParent.has(key)) serverByParent.set(key, span);
-  }
   const taskPolls = taskPollsOf(spans);
   const calls: ToolCallRollup[] = [];
-  for (const span of callSpans) {
-    const pairedWithCaller =
-      span.kind === 'server' &&
-      span.parentSpanId !== null &&
-      callerKeys.has(spanKey(span.traceId, span.parentSpanId));
-    if (pairedWithCaller) continue;
-    const server =
-      span.kind === 'client' ? serverByParent.get(spanKey(span.traceId, span.spanId)) : undefined;
+  for (const recorded of recordedCalls(spans)) {
+    const [span, ...peers] = recorded.spans as [SpanFacts, ...SpanFacts[]];
+    const failure = callFailure(recorded);
     const call: ToolCallRollup = {
       taskId,
       traceId: span.traceId,
       spanId: span.spanId,
+      peerSpanIds: peers.map((peer) => peer.spanId),
+      awaitingCaller: recorded.awaitingCaller,
       service: span.serviceName,
       method: span.method ?? TOOLS_CALL_METHOD,
-      tool: span.tool ?? server?.tool ?? 'unknown',
-      outcome: spanFailed(span) ? FAILED_CALL : 'success',
-      errorType: spanErrorType(span),
+      tool: firstKnown(recorded, (record) => record.tool) ?? UNKNOWN_TOOL,
+      outcome: failure.failed ? FAILED_CALL : 'success',
+      errorType: failure.failed ? (failure.errorType ?? UNNAMED_ERROR_TYPE) : null,
       durationMs: nsToMs(span.endNs - span.startNs),
-      arguments: span.arguments ?? server?.arguments ?? null,
-      fingerprint: span.fingerprint ?? server?.fingerprint ?? null,
+      arguments: firstKnown(recorded, (record) => record.arguments),
+      fingerprint: firstKnown(recorded, (record) => record.fingerprint),
       retryOf: null,
       startNs: span.startNs,
       detail: null,
     };
-    followRoundsAndTask(call, span, span.callDetail ?? server?.callDetail ?? null, taskPolls);
+    followRoundsAndTask(
+      call,
+      span,
+      firstKnown(recorded, (record) => record.callDetail),
+      taskPolls,
+    );
     calls.push(call);
   }
   calls.sort(byAttemptOrder);
@@ -173,44 +163,13 @@ const markRetries = (calls: ToolCallRollup[], lastAttempt: Map<string, Attempt> 
   return [...lastAttempt.values(), ...ungrouped];
 };
 
-/** Sums usage over the spans that carry it, skipping a span when one of its descendants carries usage. */
-const tokenTotals = (spans: readonly SpanFacts[]): { inputTokens: number; outputTokens: number } => {
-  const byKey = new Map(spans.map((span) => [spanKey(span.traceId, span.spanId), span]));
-  const hasUsage = (span: SpanFacts) => span.inputTokens !== null || span.outputTokens !== null;
-  const coveredByDescendant = new Set<string>();
-  for (const span of spans) {
-    if (!hasUsage(span)) continue;
-    let parentId = span.parentSpanId;
-    const seen = new Set<string>();
-    while (parentId !== null) {
-      const key = spanKey(span.traceId, parentId);
-      if (seen.has(key)) break; // a cycle in bad input must not hang the rollup
-      seen.add(key);
-      coveredByDescendant.add(key);
-      parentId = byKey.get(key)?.parentSpanId ?? null;
-    }
-  }
-  let inputTokens = 0;
-  let outputTokens = 0;
-  for (const span of spans) {
-    if (!hasUsage(span) || coveredByDescendant.has(spanKey(span.traceId, span.spanId))) continue;
-    inputTokens += span.inputTokens ?? 0;
-    outputTokens += span.outputTokens ?? 0;
-  }
-  // Each count is bounded (tokenCountOf); summed over very many spans, still never past what a column holds.
-  return {
-    inputTokens: Math.min(inputTokens, Number.MAX_SAFE_INTEGER),
-    outputTokens: Math.min(outputTokens, Number.MAX_SAFE_INTEGER),
-  };
-};
-
 /**
  * Whether the task's earliest root span failed. A tool call without a parent (an agent that opens no
  * span of its own) is not the task's root: its failure is the call's, and a retry can recover it.
  */
 const rootStateOf = (spans: readonly SpanFacts[]): RootState => {
   const roots = spans
-    .filter((span) => span.parentSpanId === null && span.method !== TOOLS_CALL_METHOD)
+    .filter((span) => span.parentSpanId === null && span.method !== TOOLS_CALL_METHOD && !span.plumbing)
     .sort(byAttemptOrder);
   const root = roots[0];
   return root === undefined ? 'none' : spanFailed(root) ? 'failed' : 'ok';

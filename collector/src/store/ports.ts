@@ -26,7 +26,10 @@ export interface RollupResult {
   touchedTasks: TaskRollup[];
   /** Tasks that no longer exist (their traces joined an explicit task id). */
   removedTaskIds: string[];
-  /** Calls that became retries in this rollup. */
+  /**
+   * Calls that became retries in this rollup, or whose retry is now named by another of its spans, or
+   * that still wait for their caller's span: the metrics count each logical call once.
+   */
   newRetries: ToolCallRollup[];
 }
 

@@ -31,6 +31,8 @@ export const callFromRow = (row: Row): ToolCallRollup => ({
   taskId: str(row.task_id),
   traceId: str(row.trace_id),
   spanId: str(row.span_id),
+  peerSpanIds: [],
+  awaitingCaller: false,
   service: str(row.service),
   method: str(row.method),
   tool: str(row.tool),

@@ -313,7 +313,11 @@ export class RollupTransaction {
     await appendTasks(connection, touchedTasks);
     await appendCalls(connection, calls);
     this.onToolStatRows(await appendToolStats(connection, calls, previousCalls));
-    const newRetries = calls.filter((call) => call.retryOf !== null && !wasRetry.has(call.spanId));
+    // A retry is new when the span naming its call is; one still waiting for its caller is reported
+    // at every rollup, so the metrics can count it under the caller once that arrives.
+    const newRetries = calls.filter(
+      (call) => call.retryOf !== null && (call.awaitingCaller || !wasRetry.has(call.spanId)),
+    );
     return { touchedTasks, removedTaskIds, newRetries };
   }
 }

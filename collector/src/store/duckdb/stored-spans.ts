@@ -1,5 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { callDetailFromText, spanKey, tokenCountOf, type SpanFacts } from '../../rollup/index.js';
+import {
+  callDetailFromText,
+  isPlumbingSpan,
+  spanKey,
+  tokenCountOf,
+  type SpanFacts,
+} from '../../rollup/index.js';
 import { IdFilter } from './id-filter.js';
 import { big, idsParameter, nullableStr, str, type Row } from './values.js';
 
@@ -49,7 +55,7 @@ export const groupByTrace = (facts: Iterable<SpanFacts>): Map<string, SpanFacts[
 const FACT_COLUMNS =
   'trace_id, span_id, parent_span_id, kind, start_ns, end_ns, service_name, status_code, task_id, method, tool, ' +
   'fingerprint, error_type, arguments, input_tokens, output_tokens, auth_outcome, auth_reason, auth_side, ' +
-  'feedback_verdict, feedback_note, call_detail, task_hint';
+  'feedback_verdict, feedback_note, call_detail, task_hint, scope_name, name';
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -59,7 +65,9 @@ const factsFromRow = (row: Row): SpanFacts => ({
   startNs: big(row.start_ns),
   endNs: big(row.end_ns),
   serviceName: str(row.service_name),
+  scopeName: str(row.scope_name),
   statusError: row.status_code === 'error',
+  plumbing: isPlumbingSpan(str(row.scope_name), str(row.name)),
   taskId: nullableStr(row.task_id),
   taskHint: nullableStr(row.task_hint),
   method: nullableStr(row.method),
