@@ -12,6 +12,17 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { createArgumentsFingerprinter } from './arguments-fingerprint.js';
+import {
+  addCallerExecution,
+  addReceiverExecution,
+  addToolAnnotations,
+  decideRoundCheckpoints,
+  markToolCall,
+  proposeRoundCheckpoints,
+  rememberToolAnnotations,
+  stampCheckpointMeta,
+  traceElicitation,
+} from './checkpoints/protocol-hooks.js';
 import { scrubArgumentSecrets } from './argument-secrets.js';
 import {
   ATTR_ERROR_TYPE,
@@ -19,6 +30,7 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_CHECKPOINT_ID,
   ATTR_MCPSCOPE_CLIENT_NAME,
   ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_REDACTED_COUNT,
@@ -115,7 +127,8 @@ const taskIdFrom = (ctx: Context): string | undefined =>
  */
 export class McpTelemetry {
   readonly redactor: Redactor;
-  private readonly argumentsFingerprint: (args: unknown) => string;
+  /** The fingerprint of `mcpscope.arguments.fingerprint`; checkpoints fingerprint their actions with it. */
+  readonly argumentsFingerprint: (args: unknown) => string;
   private readonly captureArguments: boolean;
   private readonly maxArgumentsLength: number;
   private readonly redactUri: (uri: string) => string;
@@ -124,7 +137,7 @@ export class McpTelemetry {
   private readonly taskOrigins = new TaskOrigins();
 
   constructor(
-    private readonly tracer: () => Tracer,
+    readonly tracer: () => Tracer,
     readonly config: McpInstrumentationConfig,
   ) {
     this.redactor = createRedactor({ rules: config.redactionRules ?? [] });
@@ -148,7 +161,7 @@ export class McpTelemetry {
     /** The caller's `options.signal`: a request it aborted is cancelled, not timed out. */
     signal?: { aborted?: boolean },
   ): Promise<T> {
-    return this.traceOutgoing(protocol, request, send, true, signal);
+    return traceElicitation(request, () => this.traceOutgoing(protocol, request, send, true, signal));
   }
 
   /** Sender side of a notification: the same CLIENT span, without a JSON-RPC id. */
@@ -176,6 +189,10 @@ export class McpTelemetry {
       const target = requestTarget(request);
       const attributes = this.startAttributes(protocol, request, target, 'client', parent);
       continuationAttributes(request, attributes);
+      const executes =
+        request.method === MCP_METHOD_TOOLS_CALL
+          ? addCallerExecution(attributes, request, target.tool, parent)
+          : undefined;
       span = this.tracer().startSpan(
         spanName(request.method, target),
         { kind: SpanKind.CLIENT, attributes, links: this.taskLinks(request) },
@@ -183,6 +200,7 @@ export class McpTelemetry {
       );
       spanContext = trace.setSpan(parent, span);
       outgoing = this.withTraceContext(request, spanContext);
+      if (executes !== undefined) stampCheckpointMeta(outgoing, executes);
       call = newOutgoingCall(span, spanContext);
       this.outgoingCalls.set(outgoing, call);
       if (this.config.requestHook) this.runRequestHook(span, 'client', request.method, target);
@@ -218,7 +236,9 @@ export class McpTelemetry {
   recordInputRequired(message: object, inputRequests: unknown): void {
     try {
       const call = this.outgoingCalls.get(message);
-      if (call) recordRound(call, inputRequests);
+      if (!call) return;
+      recordRound(call, inputRequests);
+      proposeRoundCheckpoints(call, message as McpMessage, inputRequests, call.spanContext);
     } catch (error) {
       diag.error('mcpscope: could not record an input_required round', error);
     }
@@ -239,12 +259,20 @@ export class McpTelemetry {
     try {
       recordAnswer(call);
       outgoing = this.withTraceContext(message, call.spanContext);
+      const decided = decideRoundCheckpoints(call, message, call.spanContext);
+      if (decided !== undefined) {
+        call.span.setAttribute(ATTR_MCPSCOPE_CHECKPOINT_ID, decided);
+        stampCheckpointMeta(outgoing, decided);
+      }
       this.outgoingCalls.set(outgoing, call);
     } catch (error) {
       diag.error('mcpscope: could not trace a continuation', error);
     }
     return context.with(call.spanContext, send, undefined, outgoing).then((result) => {
-      if (isInputRequiredResult(result)) recordRound(call, result.inputRequests);
+      if (isInputRequiredResult(result)) {
+        recordRound(call, result.inputRequests);
+        proposeRoundCheckpoints(call, message, result.inputRequests, call.spanContext);
+      }
       return result;
     });
   }
@@ -284,6 +312,8 @@ export class McpTelemetry {
           parent,
         );
         spanContext = trace.setSpan(parent, span);
+        if (request.method === MCP_METHOD_TOOLS_CALL)
+          spanContext = markToolCall(spanContext, span, attributes);
         if (this.config.requestHook) this.runRequestHook(span, 'server', request.method, target);
       } catch (error) {
         diag.error('mcpscope: could not start a server span', error);
@@ -370,7 +400,12 @@ export class McpTelemetry {
     }
     const taskId = taskIdFrom(parent);
     if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
-    if (message.method === MCP_METHOD_TOOLS_CALL) this.addArguments(attributes, message.params?.arguments);
+    if (message.method === MCP_METHOD_TOOLS_CALL) {
+      this.addArguments(attributes, message.params?.arguments);
+      if (target.tool !== undefined)
+        addToolAnnotations(attributes, protocol, direction, target.tool, this.config.toolAnnotations);
+      if (direction === 'server') addReceiverExecution(attributes, message);
+    }
     return attributes;
   }
 
@@ -405,6 +440,7 @@ export class McpTelemetry {
       if (method === 'initialize' && typeof value.protocolVersion === 'string') {
         protocolVersions.set(protocol, value.protocolVersion);
       }
+      if (method === 'tools/list') rememberToolAnnotations(protocol, value);
       recordResult(span, method, value, (taskId) => this.taskOrigins.remember(taskId, span.spanContext()));
     } catch (error) {
       diag.error('mcpscope: could not record a result', error);

@@ -1,0 +1,13 @@
+export {
+  checkpoint,
+  decideCheckpoint,
+  outcomeOfAnswer,
+  proposeCheckpoint,
+  recordStateVersion,
+  withCheckpoint,
+  type CheckpointAction,
+  type CheckpointDecision,
+  type CheckpointOptions,
+  type CheckpointTicket,
+} from './api.js';
+export type { ToolAnnotationHints } from './tool-annotations.js';
