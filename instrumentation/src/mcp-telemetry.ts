@@ -160,8 +160,12 @@ export class McpTelemetry {
     send: (request: McpMessage) => Promise<T>,
     /** The caller's `options.signal`: a request it aborted is cancelled, not timed out. */
     signal?: { aborted?: boolean },
+    /** The task it is sent on behalf of (the tasks extension's `relatedTask` option). */
+    relatedTask?: unknown,
   ): Promise<T> {
-    return traceElicitation(request, () => this.traceOutgoing(protocol, request, send, true, signal));
+    return traceElicitation(request, relatedTask, () =>
+      this.traceOutgoing(protocol, request, send, true, signal),
+    );
   }
 
   /** Sender side of a notification: the same CLIENT span, without a JSON-RPC id. */

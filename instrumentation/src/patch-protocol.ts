@@ -161,8 +161,9 @@ export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
     if (funnel === V2_FUNNEL && typeof this._resolveNonCompleteResult === 'function')
       patchInputRequiredRounds(this);
     // `args` is this call's own array: the outgoing copy of the message takes the message's place.
-    const options = args[messageAt + 2] as { signal?: { aborted?: boolean } } | undefined;
-    return telemetry.traceRequest(this, message, forward, options?.signal);
+    const options = args[messageAt + 2] as
+      { signal?: { aborted?: boolean }; relatedTask?: unknown } | undefined;
+    return telemetry.traceRequest(this, message, forward, options?.signal, options?.relatedTask);
   } as Method;
 
   proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {

@@ -16,6 +16,11 @@ const ELICITATION = 'elicitation/create';
 /** `_meta` key of the tasks extension naming the task a request belongs to. */
 const RELATED_TASK_META = 'io.modelcontextprotocol/related-task';
 
+const taskIdOf = (relatedTask: unknown): string | undefined => {
+  const taskId = (relatedTask as { taskId?: unknown } | null | undefined)?.taskId;
+  return typeof taskId === 'string' ? taskId : undefined;
+};
+
 const modeOf = (params: Record<string, unknown> | undefined): 'form' | 'url' =>
   params?.mode === 'url' ? 'url' : 'form';
 
@@ -28,11 +33,16 @@ const outcomeOfElicitResult = (result: unknown): CheckpointOutcome | undefined =
 };
 
 /**
- * Wraps the sending of a request: an `elicitation/create` becomes a checkpoint of the tool call it is
+ * Wraps the sending of a request: an `elicitation/create` (sent for a task: the task is in
+ * `input_required` until it is answered) becomes a checkpoint of the tool call it is
  * sent from (propose now, decide on the answer; an error or timeout is `expired`). Other requests, and
  * elicitations `checkpoint()` wraps (that checkpoint is this one), pass through.
  */
-export const traceElicitation = <T>(request: McpMessage, send: () => Promise<T>): Promise<T> => {
+export const traceElicitation = <T>(
+  request: McpMessage,
+  relatedTask: unknown,
+  send: () => Promise<T>,
+): Promise<T> => {
   if (request.method !== ELICITATION) return send();
   const ctx = context.active();
   let ticket: CheckpointTicket;
@@ -40,12 +50,13 @@ export const traceElicitation = <T>(request: McpMessage, send: () => Promise<T>)
     if (insideAppCheckpoint(ctx)) return send();
     const call = toolCallOf(ctx);
     const meta = request.params?._meta;
-    const kind: CheckpointKind =
-      meta !== undefined && meta[RELATED_TASK_META] !== undefined ? 'task_input_required' : 'elicitation';
+    const taskId = taskIdOf(relatedTask) ?? taskIdOf(meta?.[RELATED_TASK_META]);
+    const kind: CheckpointKind = taskId !== undefined ? 'task_input_required' : 'elicitation';
     ticket = emitPropose(
       {
         kind,
         mode: modeOf(request.params),
+        ...(taskId !== undefined && { mcpTaskId: taskId }),
         ...(call?.tool !== undefined && { tool: call.tool }),
         ...(call?.argumentsFingerprint !== undefined && { argumentsFingerprint: call.argumentsFingerprint }),
       },

@@ -21,6 +21,7 @@ import {
   ATTR_MCPSCOPE_CHECKPOINT_REVIEWER,
   ATTR_MCPSCOPE_CHECKPOINT_STATE_VERSION,
   ATTR_MCPSCOPE_CHECKPOINT_STEP,
+  ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_TASK_ID,
   CHECKPOINT_DECIDE_SPAN,
   CHECKPOINT_PROPOSE_SPAN,
@@ -45,6 +46,8 @@ export interface CheckpointTicket {
   requestedAt: number;
   expiresAt?: number;
   mode?: 'form' | 'url';
+  /** The MCP task (tasks extension) that waits for this answer. */
+  mcpTaskId?: string;
   /** W3C `traceparent` of the propose span, so a decide in another process or trace links to it. */
   traceparent?: string;
 }
@@ -57,6 +60,7 @@ export interface ProposalInput {
   stateVersion?: string;
   expiresAt?: number;
   mode?: 'form' | 'url';
+  mcpTaskId?: string;
 }
 
 export interface DecisionInput {
@@ -94,6 +98,7 @@ const commonAttributes = (ticket: CheckpointTicket, ctx: Context): Attributes =>
     attributes[ATTR_MCPSCOPE_CHECKPOINT_ARGUMENTS_FINGERPRINT] = ticket.argumentsFingerprint;
   if (ticket.stateVersion !== undefined)
     attributes[ATTR_MCPSCOPE_CHECKPOINT_STATE_VERSION] = ticket.stateVersion;
+  if (ticket.mcpTaskId !== undefined) attributes[ATTR_MCPSCOPE_MCP_TASK_ID] = ticket.mcpTaskId;
   const taskId = currentTaskId(ctx);
   if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
   return attributes;
@@ -113,6 +118,7 @@ export const emitPropose = (input: ProposalInput, ctx: Context = context.active(
     ...(input.stateVersion !== undefined && { stateVersion: input.stateVersion }),
     ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
     ...(input.mode !== undefined && { mode: input.mode }),
+    ...(input.mcpTaskId !== undefined && { mcpTaskId: input.mcpTaskId }),
   };
   try {
     const attributes = commonAttributes(ticket, ctx);
