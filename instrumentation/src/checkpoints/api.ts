@@ -3,7 +3,11 @@ import { CHECKPOINT_OUTCOMES, type CheckpointKind, type CheckpointOutcome } from
 import { offerForExecution, withExecution } from './execution.js';
 import { emitDecide, emitPropose, type CheckpointTicket } from './steps.js';
 import { fingerprintArguments } from './telemetry-access.js';
-import { recordStateVersion as recordOnToolCall, toolCallOf } from './tool-call-context.js';
+import {
+  recordExecutedCheckpoint,
+  recordStateVersion as recordOnToolCall,
+  toolCallOf,
+} from './tool-call-context.js';
 
 /** The action awaiting approval. Its arguments are fingerprinted, never recorded. */
 export interface CheckpointAction {
@@ -180,3 +184,25 @@ export const withCheckpoint = <T>(
  */
 export const recordStateVersion = (stateVersion: string): boolean =>
   recordOnToolCall(stateVersion, context.active());
+
+/**
+ * Inside a tool handler: this call executes `checkpoint` (approved earlier, e.g. by another tool call
+ * of the server), against `stateVersion` when given. Returns false outside a tool call.
+ */
+export const recordExecution = ({
+  checkpoint: checkpointOrId,
+  stateVersion,
+}: {
+  checkpoint?: CheckpointTicket | string;
+  stateVersion?: string;
+}): boolean => {
+  const ctx = context.active();
+  let recorded = true;
+  if (checkpointOrId !== undefined)
+    recorded = recordExecutedCheckpoint(
+      typeof checkpointOrId === 'string' ? checkpointOrId : checkpointOrId.id,
+      ctx,
+    );
+  if (stateVersion !== undefined) recorded = recordOnToolCall(stateVersion, ctx) && recorded;
+  return recorded;
+};

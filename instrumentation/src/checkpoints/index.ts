@@ -3,6 +3,7 @@ export {
   decideCheckpoint,
   outcomeOfAnswer,
   proposeCheckpoint,
+  recordExecution,
   recordStateVersion,
   withCheckpoint,
   type CheckpointAction,

@@ -167,7 +167,10 @@ export const emitDecide = (
         ctx,
       )
       .end();
-    toolCallOf(ctx)?.span.setAttribute(ATTR_MCPSCOPE_CHECKPOINT_ID, ticket.id);
+    // Only the call's own action: a tool that approves another tool's plan does not execute it.
+    const call = toolCallOf(ctx);
+    if (call && (ticket.tool === undefined || ticket.tool === call.tool))
+      call.span.setAttribute(ATTR_MCPSCOPE_CHECKPOINT_ID, ticket.id);
   } catch (error) {
     diag.error('mcpscope: could not record a checkpoint decision', error);
   }

@@ -2,6 +2,7 @@ import { createContextKey, diag, type Attributes, type Context, type Span } from
 import {
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_CHECKPOINT_ID,
   ATTR_MCPSCOPE_CHECKPOINT_STATE_VERSION,
 } from '../conventions.js';
 
@@ -28,6 +29,17 @@ export const markToolCall = (ctx: Context, span: Span, attributes: Attributes): 
 
 export const toolCallOf = (ctx: Context): ToolCallInProgress | undefined =>
   ctx.getValue(TOOL_CALL) as ToolCallInProgress | undefined;
+
+/** Records, on the tool call being handled, the checkpoint it executes (approved outside the call). */
+export const recordExecutedCheckpoint = (id: string, ctx: Context): boolean => {
+  const call = toolCallOf(ctx);
+  if (!call) {
+    diag.debug('mcpscope: recordExecution outside a tool call; nothing recorded');
+    return false;
+  }
+  call.span.setAttribute(ATTR_MCPSCOPE_CHECKPOINT_ID, id);
+  return true;
+};
 
 /**
  * Records, on the tool call being handled, the version of the state it executes against (`lineage:serial`,
