@@ -110,6 +110,7 @@ const connectStdio = async (name, { script, args }) => {
       env: serverEnv(name),
     }),
   );
+  await client.listTools();
   return client;
 };
 
@@ -130,6 +131,7 @@ const connectV2 = async (url) => {
     return { action: 'accept', content: { confirm: true } };
   });
   await client.connect(new StreamableHTTPClientTransportV2(url));
+  await client.listTools();
   return client;
 };
 
@@ -165,6 +167,7 @@ const startServers = async () => {
     if (SERVERS[name].sdk === 'v2') return connectV2(httpServers.get(name).url);
     const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
     await client.connect(new StreamableHTTPClientTransport(httpServers.get(name).url));
+    await client.listTools();
     return client;
   };
   return { httpServers, shared, sharedClient };
@@ -307,6 +310,7 @@ const askReviewer = (step, saved) => {
 const callAndDrop = async (url, tool, args, timeoutMs) => {
   const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
   await client.connect(new StreamableHTTPClientTransport(url));
+  await client.listTools();
   try {
     return await callTool(client, tool, args, { timeout: timeoutMs });
   } finally {

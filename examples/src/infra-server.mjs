@@ -382,10 +382,13 @@ const serveHttp = async ({ host, port }) => {
     res.on('close', () => {
       if (!res.writableFinished) connection.dropped = true;
       // An apply in flight runs to its end, as a backend's would: the server closes after it.
-      void Promise.allSettled([...connection.applies]).then(() => {
-        void transport.close();
-        void server.close();
-      });
+      void Promise.allSettled([...connection.applies]).then(() =>
+        // After the apply's own continuations (its answer, its telemetry): closing aborts the handler.
+        setImmediate(() => {
+          void transport.close();
+          void server.close();
+        }),
+      );
     });
     try {
       await server.connect(transport);
