@@ -17,6 +17,7 @@ import {
   addReceiverExecution,
   addToolAnnotations,
   decideRoundCheckpoints,
+  learnRegisteredAnnotations,
   markToolCall,
   proposeRoundCheckpoints,
   rememberToolAnnotations,
@@ -35,6 +36,7 @@ import {
   ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_REDACTED_COUNT,
   ATTR_MCPSCOPE_TASK_ID,
+  ATTR_MCPSCOPE_TOOL_READ_ONLY,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
@@ -66,6 +68,7 @@ import {
   TaskOrigins,
   type OutgoingCall,
 } from './protocol-rounds.js';
+import { registeredHandler } from './patch-protocol.js';
 import { createRedactor, type Redactor } from './redaction/index.js';
 import { recordResult } from './result-attributes.js';
 import {
@@ -316,8 +319,18 @@ export class McpTelemetry {
           parent,
         );
         spanContext = trace.setSpan(parent, span);
-        if (request.method === MCP_METHOD_TOOLS_CALL)
+        if (request.method === MCP_METHOD_TOOLS_CALL) {
           spanContext = markToolCall(spanContext, span, attributes);
+          if (target.tool !== undefined && attributes[ATTR_MCPSCOPE_TOOL_READ_ONLY] === undefined)
+            learnRegisteredAnnotations(
+              protocol,
+              registeredHandler(protocol, 'tools/list'),
+              extra,
+              target.tool,
+              (known) => span.setAttributes(known),
+              this.config.toolAnnotations,
+            );
+        }
         if (this.config.requestHook) this.runRequestHook(span, 'server', request.method, target);
       } catch (error) {
         diag.error('mcpscope: could not start a server span', error);

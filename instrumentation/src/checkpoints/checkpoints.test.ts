@@ -316,4 +316,28 @@ describe('tool annotations on tools/call spans', () => {
       expect(only(toolCall('plain', kind)).attributes[ATTR_MCPSCOPE_TOOL_READ_ONLY]).toBeUndefined();
     }
   });
+
+  it('reads what the server registered when no client listed the tools: the server side knows its writes', async () => {
+    const server = new McpServer({ name: 'registry', version: '1.0.0' });
+    server.registerTool(
+      'destroy_bucket',
+      { inputSchema: { bucket: z.string() }, annotations: { destructiveHint: true, idempotentHint: true } },
+      async () => ({ content: [{ type: 'text', text: 'gone' }] }),
+    );
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    const client = new Client({ name: 'agent', version: '1.0.0' });
+    await client.connect(clientTransport);
+    await client.callTool({ name: 'destroy_bucket', arguments: { bucket: 'logs' } });
+    expect(only(toolCall('destroy_bucket', SpanKind.SERVER)).attributes).toMatchObject({
+      [ATTR_MCPSCOPE_TOOL_READ_ONLY]: false,
+      [ATTR_MCPSCOPE_TOOL_DESTRUCTIVE]: true,
+      [ATTR_MCPSCOPE_TOOL_IDEMPOTENT]: true,
+    });
+    // The caller never listed the tools: it does not know.
+    expect(
+      only(toolCall('destroy_bucket', SpanKind.CLIENT)).attributes[ATTR_MCPSCOPE_TOOL_READ_ONLY],
+    ).toBeUndefined();
+    expect(tracing.spans().filter((span) => span.name === 'tools/list')).toEqual([]);
+  });
 });

@@ -145,5 +145,7 @@ describe('SDK v2, legacy era: an elicitation during the call', () => {
       [ATTR_GEN_AI_TOOL_NAME]: 'deploy',
     });
     expect(idOf(receiver)).toBe(idOf(decide));
+    // Never listed by the client: the server reads its own registration.
+    expect(receiver.attributes[ATTR_MCPSCOPE_TOOL_READ_ONLY]).toBe(false);
   });
 });

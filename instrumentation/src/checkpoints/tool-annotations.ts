@@ -22,6 +22,11 @@ const byConnection = new WeakMap<object, Map<string, ToolAnnotationHints>>();
  */
 const answered = new Map<string, ToolAnnotationHints>();
 
+/** Tools this process listed without annotations: nothing to learn from listing them again. */
+const listedWithout = new Set<string>();
+/** Connections whose registered tools were read once already. */
+const consulted = new WeakSet<object>();
+
 const hintsOf = (annotations: unknown): ToolAnnotationHints | undefined => {
   if (annotations === null || typeof annotations !== 'object') return undefined;
   const { readOnlyHint, destructiveHint, idempotentHint } = annotations as Record<string, unknown>;
@@ -44,12 +49,43 @@ export const rememberToolAnnotations = (connection: object, result: unknown): vo
     if (hints === undefined) {
       known.delete(tool.name);
       answered.delete(tool.name);
+      if (listedWithout.size >= MAX_TOOLS) listedWithout.clear();
+      listedWithout.add(tool.name);
       continue;
     }
+    listedWithout.delete(tool.name);
     known.set(tool.name, hints);
     if (answered.size >= MAX_TOOLS && !answered.has(tool.name)) answered.clear();
     answered.set(tool.name, hints);
   }
+};
+
+/**
+ * Receiver side, a call whose tool's annotations nobody listed yet: what the server registered, read
+ * once through its own `tools/list` handler (no span of ours), recorded on the call's span when known.
+ */
+export const learnRegisteredAnnotations = (
+  connection: object,
+  listTools:
+    ((request: { method: string; params: Record<string, unknown> }, extra: never) => unknown) | undefined,
+  extra: unknown,
+  tool: string,
+  record: (attributes: Attributes) => void,
+  overrides: Readonly<Record<string, ToolAnnotationHints>> | undefined,
+): void => {
+  if (!listTools || listedWithout.has(tool) || consulted.has(connection)) return;
+  consulted.add(connection);
+  Promise.resolve()
+    .then(() => listTools.call(undefined, { method: 'tools/list', params: {} }, extra as never))
+    .then((result) => {
+      rememberToolAnnotations(connection, result);
+      const attributes: Attributes = {};
+      addToolAnnotations(attributes, connection, 'server', tool, overrides);
+      if (Object.keys(attributes).length > 0) record(attributes);
+    })
+    .catch(() => {
+      // A server whose listing needs more than this (pagination, auth) keeps its calls unannotated.
+    });
 };
 
 /**
