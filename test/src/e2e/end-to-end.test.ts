@@ -71,6 +71,9 @@ const runAgent = (runLabel: string, tasks?: string[]) => {
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint,
         // Export often, so the crash below lands between acknowledged batches.
         OTEL_BSP_SCHEDULE_DELAY: '200',
+        // One fingerprint key for the agent and its servers: an approval's arguments compare with the
+        // server's call (docs/checkpoints.md).
+        MCPSCOPE_FINGERPRINT_KEY: 'e2e-fingerprint-key-7d2a91c3',
       },
     },
   );
