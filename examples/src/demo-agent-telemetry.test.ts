@@ -1,77 +1,17 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SECRET_VALUES, SERVICE_NAMES, TASKS } from './scenario.mjs';
+import { checkpointTruth, SECRET_VALUES, SERVICE_NAMES, TASKS } from './scenario.mjs';
+import { checkpointVerdicts, sortedTruth } from './test-support/checkpoint-verdicts.js';
+import { SPAN_KIND_CLIENT, SPAN_KIND_SERVER, startOtlpReceiver } from './test-support/otlp-receiver.js';
 import { runScript, testEnv } from './test-support/processes.js';
 
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-}
-interface OtlpSpan {
-  name: string;
-  kind: number;
-  attributes?: Array<{ key: string; value: OtlpValue }>;
-}
-interface OtlpRequest {
-  resourceSpans?: Array<{
-    resource?: { attributes?: Array<{ key: string; value: OtlpValue }> };
-    scopeSpans?: Array<{ spans?: OtlpSpan[] }>;
-  }>;
-}
-interface ExportedSpan {
-  service: string | undefined;
-  name: string;
-  kind: number;
-  attributes: Record<string, string | number | undefined>;
-}
-
-const SPAN_KIND_CLIENT = 3;
 const RUN_TIMEOUT_MS = 90_000;
 
-/** A real OTLP/HTTP (JSON) endpoint on a loopback socket that keeps every span it receives. */
-const startReceiver = async () => {
-  const bodies: string[] = [];
-  const server: Server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      bodies.push(body);
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const spans = (): ExportedSpan[] =>
-    bodies
-      .filter((body) => body.startsWith('{'))
-      .flatMap((body) => (JSON.parse(body) as OtlpRequest).resourceSpans ?? [])
-      .flatMap((resourceSpans) => {
-        const service = resourceSpans.resource?.attributes?.find(
-          (attribute) => attribute.key === 'service.name',
-        )?.value.stringValue;
-        return (resourceSpans.scopeSpans ?? []).flatMap((scope) =>
-          (scope.spans ?? []).map((span) => ({
-            service,
-            name: span.name,
-            kind: span.kind,
-            attributes: Object.fromEntries(
-              (span.attributes ?? []).map(({ key, value }) => [
-                key,
-                value.stringValue ?? Number(value.intValue),
-              ]),
-            ),
-          })),
-        );
-      });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, spans, server };
-};
-
 describe('demo agent telemetry', () => {
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let exitCode: number | null;
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startOtlpReceiver();
     const run = await runScript(
       'demo-agent.mjs',
       [],
@@ -81,12 +21,14 @@ describe('demo agent telemetry', () => {
         OTEL_METRICS_EXPORTER: 'none',
         OTEL_LOGS_EXPORTER: 'none',
         OTEL_SERVICE_NAME: SERVICE_NAMES.agent,
+        // One key in every process: a checkpoint's fingerprint compares with the server's call.
+        MCPSCOPE_FINGERPRINT_KEY: 'demo-fingerprint-key-4c1e8b27',
       }),
       RUN_TIMEOUT_MS - 5_000,
     );
     exitCode = run.code;
   }, RUN_TIMEOUT_MS);
-  afterAll(() => new Promise((resolve) => receiver.server.close(resolve)));
+  afterAll(() => receiver.close());
 
   it('exports from every process under its own service name', () => {
     expect(exitCode).toBe(0);
@@ -126,5 +68,39 @@ describe('demo agent telemetry', () => {
     expect(receiver.bodies.length).toBeGreaterThan(0);
     for (const body of receiver.bodies)
       for (const secret of SECRET_VALUES) expect(body).not.toContain(secret);
+  });
+
+  it("records every task's human checkpoints, writes and orphaned writes as the scenario says", () => {
+    const spans = receiver.spans();
+    for (const task of TASKS) {
+      const ofTask = spans.filter((span) => span.attributes['mcpscope.task.id'] === task.id);
+      expect({ task: task.id, ...checkpointVerdicts(ofTask) }).toEqual({
+        task: task.id,
+        ...sortedTruth(checkpointTruth(task)),
+      });
+    }
+  });
+
+  it('links each decision to its proposal and puts the checkpoint id on both sides of the executing call', () => {
+    const spans = receiver.spans();
+    const steps = spans.filter((span) => span.attributes['mcpscope.checkpoint.step'] !== undefined);
+    for (const decide of steps.filter((span) => span.attributes['mcpscope.checkpoint.step'] === 'decide')) {
+      const id = decide.attributes['mcpscope.checkpoint.id'];
+      const propose = steps.find(
+        (span) =>
+          span.attributes['mcpscope.checkpoint.step'] === 'propose' &&
+          span.attributes['mcpscope.checkpoint.id'] === id,
+      );
+      expect(decide.links).toContainEqual({ traceId: propose?.traceId, spanId: propose?.spanId });
+      expect(decide.attributes['mcpscope.checkpoint.requested_at']).toEqual(expect.any(Number));
+    }
+    // The modified apply: the agent's approval, claimed by its next apply call, travels in `_meta`.
+    const applies = spans.filter(
+      (span) =>
+        span.attributes['mcpscope.task.id'] === 'tf-apply-modified' && span.name === 'tools/call apply',
+    );
+    expect(applies.map((span) => span.kind).sort()).toEqual([SPAN_KIND_SERVER, SPAN_KIND_CLIENT].sort());
+    expect(new Set(applies.map((span) => span.attributes['mcpscope.checkpoint.id'])).size).toBe(1);
+    expect(applies[0]?.attributes['mcpscope.checkpoint.id']).toEqual(expect.any(String));
   });
 });

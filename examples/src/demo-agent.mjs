@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
+  checkpoint,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
@@ -22,7 +23,7 @@ import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import {
   Client as ClientV2,
   ProtocolError,
@@ -87,8 +88,21 @@ const stopChild = async (child) => {
   await exited;
 };
 
+/**
+ * The operator's answers to the elicitations a server sends during a call (`operator` of a step), in
+ * order; an elicitation nobody scripted is cancelled.
+ */
+const operatorAnswers = [];
+
 const connectStdio = async (name, { script, args }) => {
-  const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
+  const client = new Client(
+    { name: AGENT_NAME, version: '0.1.0' },
+    { capabilities: { elicitation: { form: {} } } },
+  );
+  client.setRequestHandler(ElicitRequestSchema, async () => {
+    const action = operatorAnswers.shift() ?? 'cancel';
+    return action === 'accept' ? { action, content: {} } : { action };
+  });
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
@@ -96,6 +110,7 @@ const connectStdio = async (name, { script, args }) => {
       env: serverEnv(name),
     }),
   );
+  await client.listTools();
   return client;
 };
 
@@ -116,6 +131,7 @@ const connectV2 = async (url) => {
     return { action: 'accept', content: { confirm: true } };
   });
   await client.connect(new StreamableHTTPClientTransportV2(url));
+  await client.listTools();
   return client;
 };
 
@@ -151,6 +167,7 @@ const startServers = async () => {
     if (SERVERS[name].sdk === 'v2') return connectV2(httpServers.get(name).url);
     const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
     await client.connect(new StreamableHTTPClientTransport(httpServers.get(name).url));
+    await client.listTools();
     return client;
   };
   return { httpServers, shared, sharedClient };
@@ -194,9 +211,9 @@ const judgeCalls = (calls, rootFailed) => {
   return { toolCalls: calls.length, failedCalls, retries, outcome };
 };
 
-const callTool = async (client, tool, args) => {
+const callTool = async (client, tool, args, options) => {
   try {
-    const result = await client.callTool({ name: tool, arguments: args });
+    const result = await client.callTool({ name: tool, arguments: args }, undefined, options);
     return result.isError ? { status: 'tool_error' } : { status: 'ok', structured: result.structuredContent };
   } catch (error) {
     if (error instanceof McpError || error instanceof ProtocolError)
@@ -254,8 +271,52 @@ const connectHttp = async (url, credentials, authFetch) => {
   }
 };
 
-const describeStep = (step) =>
-  Object.keys(step).find((key) => !['expect', 'save', 'code', 'attempts', 'endsTask'].includes(key));
+const STEP_MODIFIERS = [
+  'expect',
+  'save',
+  'code',
+  'attempts',
+  'endsTask',
+  'operator',
+  'timeoutMs',
+  'dropConnection',
+  'inputRounds',
+  'stateVersion',
+  'answer',
+  'reviewer',
+  'expiresInMs',
+];
+const describeStep = (step) => Object.keys(step).find((key) => !STEP_MODIFIERS.includes(key));
+
+/**
+ * The agent's own approval step (a reviewer in a queue), wrapped in one line of mcpscope: the
+ * reviewer approves, rejects, or never answers before the deadline.
+ */
+const askReviewer = (step, saved) => {
+  const { tool } = step.approval;
+  const args = resolveArguments(step.approval.arguments, saved);
+  const stateVersion = resolveArguments(step.stateVersion, saved);
+  const expiresAt = step.expiresInMs === undefined ? undefined : Date.now() + step.expiresInMs;
+  return checkpoint({ tool, arguments: args, stateVersion, expiresAt }, async () => {
+    if (step.answer === 'expire') {
+      await sleep(step.expiresInMs ?? 0);
+      return 'expired';
+    }
+    return { approved: step.answer === 'approve', reviewer: step.reviewer };
+  });
+};
+
+/** A call on its own connection to an HTTP server, given up after `timeoutMs`, the connection then dropped. */
+const callAndDrop = async (url, tool, args, timeoutMs) => {
+  const client = new Client({ name: AGENT_NAME, version: '0.1.0' });
+  await client.connect(new StreamableHTTPClientTransport(url));
+  await client.listTools();
+  try {
+    return await callTool(client, tool, args, { timeout: timeoutMs });
+  } finally {
+    await client.close();
+  }
+};
 
 /** Runs one task inside its task context and root span; returns what the agent observed. */
 const runTask = (task, taskId, servers) =>
@@ -291,7 +352,15 @@ const runTask = (task, taskId, servers) =>
               const { server, tool } = step.call;
               const args = resolveArguments(step.call.arguments, saved);
               const roundsBefore = confirmations.count;
-              const result = await callTool(await clientFor(server), tool, args);
+              if (step.operator) operatorAnswers.push(step.operator);
+              const result = step.dropConnection
+                ? await callAndDrop(servers.httpServers.get(server).url, tool, args, step.timeoutMs)
+                : await callTool(
+                    await clientFor(server),
+                    tool,
+                    args,
+                    step.timeoutMs === undefined ? undefined : { timeout: step.timeoutMs },
+                  );
               const rounds = confirmations.count - roundsBefore;
               if (rounds !== (step.inputRounds ?? 0))
                 mismatches.push({
@@ -329,6 +398,13 @@ const runTask = (task, taskId, servers) =>
               const session = await connectHttp(servers.httpServers.get(server).url, credentials, authFetch);
               if (session.client) sessions.set(server, session);
               expectStatus(stepIndex, step.expect, session.status);
+            } else if (step.approval) {
+              const answer = await askReviewer(step, saved);
+              const expected = { approve: true, reject: false, expire: 'expired' }[step.answer];
+              const observed = typeof answer === 'object' ? answer.approved : answer;
+              if (observed !== expected) mismatches.push({ step: stepIndex, expected, observed });
+            } else if (step.sleep) {
+              await sleep(step.sleep.ms);
             } else if (step.expireAccessToken) {
               const expiresAt = sessions.get(step.expireAccessToken.server)?.oauth?.accessTokenExpiresAt();
               if (expiresAt === undefined) throw new Error('No access token to let expire');

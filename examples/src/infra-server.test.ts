@@ -1,12 +1,20 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema,
+  ErrorCode,
+  McpError,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleScript, startHttpServer, testEnv, type HttpServerProcess } from './test-support/processes.js';
 
 const call = async (client: Client, name: string, args: Record<string, unknown> = {}) =>
   (await client.callTool({ name, arguments: args })) as CallToolResult;
+
+/** The operator's answers to the server's elicitations, in order. */
+const operatorAnswers: Array<'accept' | 'decline'> = [];
 
 const structured = (result: CallToolResult) => result.structuredContent as Record<string, unknown>;
 
@@ -15,7 +23,14 @@ describe('infra server over stdio', () => {
   let stderr = '';
 
   beforeAll(async () => {
-    client = new Client({ name: 'infra-test', version: '1.0.0' });
+    client = new Client(
+      { name: 'infra-test', version: '1.0.0' },
+      { capabilities: { elicitation: { form: {} } } },
+    );
+    client.setRequestHandler(ElicitRequestSchema, async () => {
+      const action = operatorAnswers.shift() ?? 'cancel';
+      return action === 'accept' ? { action, content: {} } : { action };
+    });
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [exampleScript('infra-server.mjs')],
@@ -30,13 +45,19 @@ describe('infra server over stdio', () => {
   it('offers the read-only and state-changing tools, the state resource and the review prompt', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'apply',
       'apply_plan',
       'approve_plan',
       'flaky_refresh',
+      'inject_drift',
       'list_workspaces',
+      'plan',
       'plan_changes',
       'read_state',
     ]);
+    const annotations = Object.fromEntries(tools.map((tool) => [tool.name, tool.annotations]));
+    expect(annotations.plan).toEqual({ readOnlyHint: true });
+    expect(annotations.apply).toEqual({ destructiveHint: true });
     const { resources } = await client.listResources();
     expect(resources.map((resource) => resource.uri)).toContain('state://prod-network');
     const { prompts } = await client.listPrompts();
@@ -105,6 +126,34 @@ describe('infra server over stdio', () => {
     ).toBeFalsy();
   });
 
+  it('plans against a state version and applies only what the operator approves, when asked by elicitation', async () => {
+    const plan = structured(
+      await call(client, 'plan', {
+        workspace: 'prod-data',
+        changes: [
+          { action: 'update', address: 'aws_s3_bucket.backups', attribute: 'versioning', value: 'suspended' },
+        ],
+      }),
+    );
+    expect(plan.stateVersion).toMatch(/^c52e6f90-prod-data:\d+$/);
+    operatorAnswers.push('decline');
+    const declined = await call(client, 'apply', { planId: String(plan.planId) });
+    expect(declined.isError).toBe(true);
+    expect(JSON.stringify(declined.content)).toContain('Apply cancelled');
+
+    // Drift between plan and approval: the apply runs against the state as it is now.
+    const drifted = structured(await call(client, 'inject_drift', { workspace: 'prod-data' }));
+    expect(drifted.stateVersion).not.toBe(plan.stateVersion);
+    operatorAnswers.push('accept');
+    const applied = structured(await call(client, 'apply', { planId: String(plan.planId) }));
+    expect(applied).toMatchObject({ applied: true });
+    const [, serial] = String(drifted.stateVersion).split(':');
+    expect(applied.stateVersion).toBe(`c52e6f90-prod-data:${Number(serial) + 1}`);
+    expect((await call(client, 'apply', { planId: String(plan.planId), autoApprove: true })).isError).toBe(
+      true,
+    );
+  });
+
   it('logs to stderr only, and never a tool argument', () => {
     expect(stderr).toContain('serving on stdio');
     expect(stderr).not.toContain('never-echoed-value');
@@ -154,5 +203,33 @@ describe('infra server over Streamable HTTP', () => {
       await client.close();
     }
     expect(outcomes).toEqual([true, true, false]);
+  });
+
+  it('holds the state lock during an apply, and leaves it held when the caller drops the connection mid-apply', async () => {
+    const planner = new Client({ name: 'planner', version: '1.0.0' });
+    await planner.connect(new StreamableHTTPClientTransport(server.url));
+    const changes = [{ action: 'delete', address: 'aws_db_instance.inventory' }];
+    const plan = structured(await call(planner, 'plan', { workspace: 'prod-data', changes }));
+
+    const applier = new Client({ name: 'applier', version: '1.0.0' });
+    await applier.connect(new StreamableHTTPClientTransport(server.url));
+    const gaveUp = await applier
+      .callTool({ name: 'apply', arguments: { planId: String(plan.planId), autoApprove: true } }, undefined, {
+        timeout: 300,
+      })
+      .catch((error: unknown) => error);
+    expect((gaveUp as McpError).code).toBe(ErrorCode.RequestTimeout);
+    // While the apply runs, the lock is held.
+    const during = await call(planner, 'plan', { workspace: 'prod-data', changes });
+    expect(JSON.stringify(during.content)).toContain('Error acquiring the state lock');
+    await applier.close();
+
+    // The apply (1.5 s) ends with nobody to answer: the lock stays held.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(server.stderr()).toContain('the state lock stays held');
+    const after = await call(planner, 'plan', { workspace: 'prod-data', changes });
+    expect(after.isError).toBe(true);
+    expect(JSON.stringify(after.content)).toContain('Error acquiring the state lock');
+    await planner.close();
   });
 });

@@ -18,6 +18,12 @@ export type Step =
       expect: 'ok' | 'tool_error' | 'protocol_error';
       code?: number;
       save?: string;
+      /** The operator's answer to the elicitation the server sends during the call. */
+      operator?: 'accept' | 'decline' | 'cancel';
+      /** Give up on the call after this long (a timeout)… */
+      timeoutMs?: number;
+      /** …and drop the connection it was sent on (a dedicated one). */
+      dropConnection?: boolean;
       /** `input_required` rounds the server asks the agent to answer before the call completes (v2). */
       inputRounds?: number;
       endsTask?: boolean;
@@ -35,7 +41,32 @@ export type Step =
       expect: 'connected' | 'unauthorized' | 'forbidden';
       endsTask?: boolean;
     }
-  | { expireAccessToken: { server: ServerName } };
+  | { expireAccessToken: { server: ServerName } }
+  | {
+      /** The agent's own approval step for a call, wrapped in mcpscope's `checkpoint()`. */
+      approval: { tool: string; arguments: Record<string, unknown> };
+      stateVersion?: unknown;
+      answer: 'approve' | 'reject' | 'expire';
+      reviewer?: string;
+      expiresInMs?: number;
+    }
+  | { sleep: { ms: number } };
+
+/** Verdicts of the checkpoint telemetry contract. */
+export type CheckpointOutcomeTruth = 'approved' | 'rejected' | 'expired' | 'cancelled' | 'pending';
+export type WriteVerdict = 'approved' | 'unapproved' | 'stale' | 'modified';
+
+/** What the collector must report about a task's human checkpoints. */
+export interface CheckpointTruth {
+  checkpoints: Array<{
+    kind: 'elicitation' | 'input_required' | 'task_input_required' | 'app';
+    tool: string;
+    outcome: CheckpointOutcomeTruth;
+  }>;
+  /** Calls of tools whose `mcpscope.tool.read_only` is false, each under its worst verdict. */
+  writes: Array<{ tool: string; verdict: WriteVerdict }>;
+  orphanedWrites: Array<{ tool: string; destructive: 'true' | 'false' | 'unknown' }>;
+}
 
 export interface AuthFailureTruth {
   reason: 'expired_token' | 'invalid_token' | 'insufficient_scope';
@@ -62,6 +93,7 @@ export interface Task {
   description: string;
   steps: Step[];
   truth: TaskTruth;
+  checkpoints?: CheckpointTruth;
 }
 
 export interface ServerSpec {
@@ -99,4 +131,10 @@ export declare const scenarioTotals: () => {
   outputTokens: number;
   authFailures: number;
   outcomes: Record<TaskOutcome, number>;
+};
+export declare const checkpointTruth: (task: Task) => CheckpointTruth;
+export declare const checkpointTotals: () => {
+  outcomes: Partial<Record<CheckpointOutcomeTruth, number>>;
+  verdicts: Partial<Record<WriteVerdict, number>>;
+  orphanedWrites: number;
 };

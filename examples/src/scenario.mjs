@@ -79,6 +79,19 @@ export const DEMO_MODEL = 'demo-model';
 export const RUNBOOK_SCOPE = 'runbooks';
 export const STATUS_ONLY_SCOPE = 'status:read';
 
+const scaleStaging = (maxSize) => [
+  { action: 'update', address: 'aws_autoscaling_group.web', attribute: 'max_size', value: maxSize },
+];
+const replaceDatabase = [{ action: 'delete', address: 'aws_db_instance.inventory' }];
+/** The truth of a task whose calls all succeed. */
+const cleanRun = (toolCalls) => ({
+  toolCalls,
+  failedCalls: 0,
+  retries: 0,
+  outcome: 'success',
+  authFailures: [],
+});
+
 const networkChanges = [
   { action: 'update', address: 'aws_security_group.web', attribute: 'ingress', value: '10.0.0.0/16:443' },
   { action: 'create', address: 'aws_route53_record.api', attribute: 'ttl', value: '300' },
@@ -96,7 +109,18 @@ const networkChanges = [
  *   or a static `bearer`); `expect` is `connected`, `unauthorized` (401) or `forbidden` (403).
  * - expireAccessToken: waits until the task's access token is past its expiry, so the next call is
  *   answered 401 and the client refreshes through the OAuth flow.
+ * - approval: the agent's own approval step for a tool call, wrapped in mcpscope's `checkpoint()`:
+ *   the reviewer answers `approve`, `reject`, or never (`expire`, after `expiresInMs`).
+ * - sleep: waits `ms` (an apply the agent gave up on runs to its end meanwhile).
+ * A call may carry `operator` (`accept`, `decline`): the answer to the elicitation the server sends
+ * during the call; `timeoutMs` with `dropConnection: true` gives up on the call after that long and
+ * drops the connection it was sent on.
  * A step with `endsTask: true` is where the agent gives up: the task's root span ends in error.
+ *
+ * `checkpoints` says what the collector must report about human checkpoints, in the verdict terms of
+ * the checkpoint telemetry contract (docs/checkpoints.md): each checkpoint's kind, tool and outcome
+ * (`pending` when never decided), each write (a call of a tool whose `mcpscope.tool.read_only` is
+ * false) with its verdict, and the orphaned writes.
  */
 export const TASKS = Object.freeze([
   {
@@ -148,6 +172,12 @@ export const TASKS = Object.freeze([
       outputTokens: 590,
       authFailures: [],
     },
+    // plan_changes proposes the apply, approve_plan decides it, apply_plan executes it (server-side API).
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply_plan', outcome: 'approved' }],
+      writes: [{ tool: 'apply_plan', verdict: 'approved' }],
+      orphanedWrites: [],
+    },
   },
   {
     id: 'apply-unapproved-plan',
@@ -186,6 +216,12 @@ export const TASKS = Object.freeze([
       inputTokens: 1900,
       outputTokens: 240,
       authFailures: [],
+    },
+    // The server refuses the apply (a tool error), but the request reached it: a write without approval.
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply_plan', outcome: 'pending' }],
+      writes: [{ tool: 'apply_plan', verdict: 'unapproved' }],
+      orphanedWrites: [],
     },
   },
   {
@@ -422,6 +458,11 @@ export const TASKS = Object.freeze([
       outputTokens: 330,
       authFailures: [],
     },
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply_plan', outcome: 'pending' }],
+      writes: [],
+      orphanedWrites: [],
+    },
   },
   {
     // SDK v2 over protocol 2026-07-28: the deploy asks for a human confirmation (an input_required
@@ -454,6 +495,296 @@ export const TASKS = Object.freeze([
       outputTokens: 70,
       authFailures: [],
     },
+    // The operator's confirmation is a checkpoint; schedule_deploy declares no annotations: not a write.
+    checkpoints: {
+      checkpoints: [{ kind: 'input_required', tool: 'schedule_deploy', outcome: 'approved' }],
+      writes: [],
+      orphanedWrites: [],
+    },
+  },
+  {
+    id: 'tf-apply-approved',
+    description:
+      'Plan a staging change and apply it; the operator approves when the server asks (elicitation).',
+    steps: [
+      { llm: { inputTokens: 600, outputTokens: 80 } },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: { workspace: 'staging-web', changes: scaleStaging('8') },
+        },
+        expect: 'ok',
+        save: 'plan',
+      },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' } },
+        },
+        operator: 'accept',
+        expect: 'ok',
+      },
+    ],
+    truth: { ...cleanRun(2), inputTokens: 600, outputTokens: 80 },
+    checkpoints: {
+      checkpoints: [{ kind: 'elicitation', tool: 'apply', outcome: 'approved' }],
+      writes: [{ tool: 'apply', verdict: 'approved' }],
+      orphanedWrites: [],
+    },
+  },
+  {
+    id: 'tf-apply-stale',
+    description:
+      'Plan a network change; the state drifts before the operator approves; the stale plan is applied.',
+    steps: [
+      { llm: { inputTokens: 700, outputTokens: 90 } },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: {
+            workspace: 'prod-network',
+            changes: [{ action: 'update', address: 'aws_lb.public', attribute: 'scheme', value: 'internal' }],
+          },
+        },
+        expect: 'ok',
+        save: 'plan',
+      },
+      {
+        call: { server: 'infra-stdio', tool: 'inject_drift', arguments: { workspace: 'prod-network' } },
+        expect: 'ok',
+      },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' } },
+        },
+        operator: 'accept',
+        expect: 'ok',
+      },
+    ],
+    truth: { ...cleanRun(3), inputTokens: 700, outputTokens: 90 },
+    checkpoints: {
+      checkpoints: [{ kind: 'elicitation', tool: 'apply', outcome: 'approved' }],
+      writes: [{ tool: 'apply', verdict: 'stale' }],
+      orphanedWrites: [],
+    },
+  },
+  {
+    id: 'tf-apply-rejected',
+    description:
+      "Plan deleting the staging load balancer; the reviewer rejects it in the agent's approval queue.",
+    steps: [
+      { llm: { inputTokens: 500, outputTokens: 60 } },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: { workspace: 'staging-web', changes: [{ action: 'delete', address: 'aws_lb.staging' }] },
+        },
+        expect: 'ok',
+        save: 'plan',
+      },
+      {
+        approval: {
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' }, autoApprove: true },
+        },
+        stateVersion: { $from: 'plan', field: 'stateVersion' },
+        answer: 'reject',
+        reviewer: 'sre-lead',
+      },
+    ],
+    truth: { ...cleanRun(1), inputTokens: 500, outputTokens: 60 },
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply', outcome: 'rejected' }],
+      writes: [],
+      orphanedWrites: [],
+    },
+  },
+  {
+    id: 'tf-apply-expired',
+    description: 'Plan exposing the staging load balancer; nobody answers the approval before its deadline.',
+    steps: [
+      { llm: { inputTokens: 450, outputTokens: 55 } },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: {
+            workspace: 'staging-web',
+            changes: [
+              { action: 'update', address: 'aws_lb.staging', attribute: 'scheme', value: 'internet-facing' },
+            ],
+          },
+        },
+        expect: 'ok',
+        save: 'plan',
+      },
+      {
+        approval: {
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' }, autoApprove: true },
+        },
+        stateVersion: { $from: 'plan', field: 'stateVersion' },
+        answer: 'expire',
+        expiresInMs: 200,
+      },
+    ],
+    truth: { ...cleanRun(1), inputTokens: 450, outputTokens: 55 },
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply', outcome: 'expired' }],
+      writes: [],
+      orphanedWrites: [],
+    },
+  },
+  {
+    id: 'tf-apply-modified',
+    description: 'Get one plan approved, then apply another one under that approval.',
+    steps: [
+      { llm: { inputTokens: 820, outputTokens: 100 } },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: { workspace: 'staging-web', changes: scaleStaging('5') },
+        },
+        expect: 'ok',
+        save: 'reviewed',
+      },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: {
+            workspace: 'staging-web',
+            changes: [{ action: 'delete', address: 'aws_autoscaling_group.web' }],
+          },
+        },
+        expect: 'ok',
+        save: 'other',
+      },
+      {
+        approval: {
+          tool: 'apply',
+          arguments: { planId: { $from: 'reviewed', field: 'planId' }, autoApprove: true },
+        },
+        stateVersion: { $from: 'reviewed', field: 'stateVersion' },
+        answer: 'approve',
+        reviewer: 'sre-lead',
+      },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'apply',
+          arguments: { planId: { $from: 'other', field: 'planId' }, autoApprove: true },
+        },
+        expect: 'ok',
+      },
+    ],
+    truth: { ...cleanRun(3), inputTokens: 820, outputTokens: 100 },
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply', outcome: 'approved' }],
+      writes: [{ tool: 'apply', verdict: 'modified' }],
+      orphanedWrites: [],
+    },
+  },
+  {
+    id: 'tf-apply-unapproved',
+    description: 'Plan a DNS record and apply it with auto-approve, with no approval anywhere.',
+    steps: [
+      { llm: { inputTokens: 380, outputTokens: 40 } },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'plan',
+          arguments: {
+            workspace: 'staging-web',
+            changes: [{ action: 'create', address: 'aws_route53_record.www', attribute: 'ttl', value: '60' }],
+          },
+        },
+        expect: 'ok',
+        save: 'plan',
+      },
+      {
+        call: {
+          server: 'infra-stdio',
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' }, autoApprove: true },
+        },
+        expect: 'ok',
+      },
+    ],
+    truth: { ...cleanRun(2), inputTokens: 380, outputTokens: 40 },
+    checkpoints: {
+      checkpoints: [],
+      writes: [{ tool: 'apply', verdict: 'unapproved' }],
+      orphanedWrites: [],
+    },
+  },
+  {
+    // The apply takes 1.5 s (replacing a database); the agent gives up after 0.3 s and drops the
+    // connection. The server applies anyway and leaves the state lock held: the next plan fails.
+    id: 'tf-apply-orphaned',
+    description: 'Apply an approved database replacement, give up mid-apply: the state lock stays held.',
+    steps: [
+      { llm: { inputTokens: 900, outputTokens: 120 } },
+      {
+        call: {
+          server: 'infra-http',
+          tool: 'plan',
+          arguments: { workspace: 'prod-data', changes: replaceDatabase },
+        },
+        expect: 'ok',
+        save: 'plan',
+      },
+      {
+        approval: {
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' }, autoApprove: true },
+        },
+        stateVersion: { $from: 'plan', field: 'stateVersion' },
+        answer: 'approve',
+        reviewer: 'dba-oncall',
+      },
+      {
+        call: {
+          server: 'infra-http',
+          tool: 'apply',
+          arguments: { planId: { $from: 'plan', field: 'planId' }, autoApprove: true },
+        },
+        timeoutMs: 300,
+        dropConnection: true,
+        expect: 'protocol_error',
+        code: -32001,
+      },
+      { sleep: { ms: 2500 } },
+      {
+        call: {
+          server: 'infra-http',
+          tool: 'plan',
+          arguments: { workspace: 'prod-data', changes: replaceDatabase },
+        },
+        expect: 'tool_error',
+      },
+    ],
+    truth: {
+      toolCalls: 3,
+      failedCalls: 2,
+      retries: 0,
+      outcome: 'failed',
+      inputTokens: 900,
+      outputTokens: 120,
+      authFailures: [],
+    },
+    checkpoints: {
+      checkpoints: [{ kind: 'app', tool: 'apply', outcome: 'approved' }],
+      writes: [{ tool: 'apply', verdict: 'approved' }],
+      orphanedWrites: [{ tool: 'apply', destructive: 'true' }],
+    },
   },
 ]);
 
@@ -480,6 +811,24 @@ export const scenarioTotals = () => {
     totals.outputTokens += truth.outputTokens;
     totals.authFailures += truth.authFailures.length;
     totals.outcomes[truth.outcome] += 1;
+  }
+  return totals;
+};
+
+const NO_CHECKPOINTS = Object.freeze({ checkpoints: [], writes: [], orphanedWrites: [] });
+
+/** What the collector must report about a task's human checkpoints (none unless the task says). */
+export const checkpointTruth = (task) => task.checkpoints ?? NO_CHECKPOINTS;
+
+/** Checkpoint totals over all tasks: outcomes (pending included), write verdicts, orphaned writes. */
+export const checkpointTotals = () => {
+  const totals = { outcomes: {}, verdicts: {}, orphanedWrites: 0 };
+  for (const task of TASKS) {
+    const truth = checkpointTruth(task);
+    for (const { outcome } of truth.checkpoints)
+      totals.outcomes[outcome] = (totals.outcomes[outcome] ?? 0) + 1;
+    for (const { verdict } of truth.writes) totals.verdicts[verdict] = (totals.verdicts[verdict] ?? 0) + 1;
+    totals.orphanedWrites += truth.orphanedWrites.length;
   }
   return totals;
 };

@@ -157,3 +157,43 @@ export const AUTH_REASONS = [
   'other',
 ] as const;
 export type AuthReason = (typeof AUTH_REASONS)[number];
+
+// Human checkpoints: an action awaiting approval (propose), the answer (decide), the call that executes it.
+/** The checkpoint a step belongs to, or that a `tools/call` executes; unique, generated when the app gives none. */
+export const ATTR_MCPSCOPE_CHECKPOINT_ID = 'mcpscope.checkpoint.id';
+/** `propose` or `decide` (execution is the `tools/call` span itself). */
+export const ATTR_MCPSCOPE_CHECKPOINT_STEP = 'mcpscope.checkpoint.step';
+/** How the approval was asked for, one of {@link CHECKPOINT_KINDS}. */
+export const ATTR_MCPSCOPE_CHECKPOINT_KIND = 'mcpscope.checkpoint.kind';
+/** The answer, one of {@link CHECKPOINT_OUTCOMES}. */
+export const ATTR_MCPSCOPE_CHECKPOINT_OUTCOME = 'mcpscope.checkpoint.outcome';
+/** Who answered, when known (redacted like every string). */
+export const ATTR_MCPSCOPE_CHECKPOINT_REVIEWER = 'mcpscope.checkpoint.reviewer';
+/** Epoch ms of the proposal, on the decide span: the wait is known even when the proposal is elsewhere. */
+export const ATTR_MCPSCOPE_CHECKPOINT_REQUESTED_AT = 'mcpscope.checkpoint.requested_at';
+/** Epoch ms after which the proposal is void, when the app gives a deadline. */
+export const ATTR_MCPSCOPE_CHECKPOINT_EXPIRES_AT = 'mcpscope.checkpoint.expires_at';
+/** Fingerprint (as `mcpscope.arguments.fingerprint`) of the arguments of the action awaiting approval. */
+export const ATTR_MCPSCOPE_CHECKPOINT_ARGUMENTS_FINGERPRINT = 'mcpscope.checkpoint.arguments_fingerprint';
+/** Version of the state the action was planned (propose) or executed (tools/call) against: `lineage:serial`, an ETag. */
+export const ATTR_MCPSCOPE_CHECKPOINT_STATE_VERSION = 'mcpscope.checkpoint.state_version';
+/** `form` or `url`, for an elicitation. */
+export const ATTR_MCPSCOPE_CHECKPOINT_MODE = 'mcpscope.checkpoint.mode';
+/** `_meta` key under which a `tools/call` names the checkpoint it executes. */
+export const META_MCPSCOPE_CHECKPOINT = 'io.mcpscope/checkpoint';
+/** Span name prefixes of the two checkpoint steps: `checkpoint propose {tool}`, `checkpoint decide {tool}`. */
+export const CHECKPOINT_PROPOSE_SPAN = 'checkpoint propose';
+export const CHECKPOINT_DECIDE_SPAN = 'checkpoint decide';
+
+export const CHECKPOINT_STEPS = ['propose', 'decide'] as const;
+export type CheckpointStep = (typeof CHECKPOINT_STEPS)[number];
+export const CHECKPOINT_KINDS = ['elicitation', 'input_required', 'task_input_required', 'app'] as const;
+export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
+export const CHECKPOINT_OUTCOMES = ['approved', 'rejected', 'expired', 'cancelled'] as const;
+export type CheckpointOutcome = (typeof CHECKPOINT_OUTCOMES)[number];
+
+// Tool annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`) on `tools/call` spans.
+/** A call is a write iff this is `false`. */
+export const ATTR_MCPSCOPE_TOOL_READ_ONLY = 'mcpscope.tool.read_only';
+export const ATTR_MCPSCOPE_TOOL_DESTRUCTIVE = 'mcpscope.tool.destructive';
+export const ATTR_MCPSCOPE_TOOL_IDEMPOTENT = 'mcpscope.tool.idempotent';

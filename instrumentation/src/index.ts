@@ -11,3 +11,4 @@ export {
 } from './retrying-span-exporter.js';
 export type { McpInstrumentationConfig, McpRequestInfo, AuthEvent } from './types.js';
 export * from './conventions.js';
+export * from './checkpoints/index.js';

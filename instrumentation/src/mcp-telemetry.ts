@@ -12,6 +12,18 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { createArgumentsFingerprinter } from './arguments-fingerprint.js';
+import {
+  addCallerExecution,
+  addReceiverExecution,
+  addToolAnnotations,
+  decideRoundCheckpoints,
+  learnRegisteredAnnotations,
+  markToolCall,
+  proposeRoundCheckpoints,
+  rememberToolAnnotations,
+  stampCheckpointMeta,
+  traceElicitation,
+} from './checkpoints/protocol-hooks.js';
 import { scrubArgumentSecrets } from './argument-secrets.js';
 import {
   ATTR_ERROR_TYPE,
@@ -19,10 +31,12 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCPSCOPE_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_CHECKPOINT_ID,
   ATTR_MCPSCOPE_CLIENT_NAME,
   ATTR_MCPSCOPE_MCP_TASK_ID,
   ATTR_MCPSCOPE_REDACTED_COUNT,
   ATTR_MCPSCOPE_TASK_ID,
+  ATTR_MCPSCOPE_TOOL_READ_ONLY,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
@@ -55,6 +69,7 @@ import {
   TaskOrigins,
   type OutgoingCall,
 } from './protocol-rounds.js';
+import { registeredHandler } from './patch-protocol.js';
 import { createRedactor, type Redactor } from './redaction/index.js';
 import { recordResult } from './result-attributes.js';
 import {
@@ -116,7 +131,8 @@ const taskIdFrom = (ctx: Context): string | undefined =>
  */
 export class McpTelemetry {
   readonly redactor: Redactor;
-  private readonly argumentsFingerprint: (args: unknown) => string;
+  /** The fingerprint of `mcpscope.arguments.fingerprint`; checkpoints fingerprint their actions with it. */
+  readonly argumentsFingerprint: (args: unknown) => string;
   private readonly captureArguments: boolean;
   private readonly maxArgumentsLength: number;
   private readonly redactUri: (uri: string) => string;
@@ -125,7 +141,7 @@ export class McpTelemetry {
   private readonly taskOrigins = new TaskOrigins();
 
   constructor(
-    private readonly tracer: () => Tracer,
+    readonly tracer: () => Tracer,
     readonly config: McpInstrumentationConfig,
   ) {
     this.redactor = createRedactor({ rules: config.redactionRules ?? [] });
@@ -150,8 +166,12 @@ export class McpTelemetry {
     signal?: { aborted?: boolean },
     /** SDK v2 answers `input_required` with rounds of the same call: keep the call findable by its message. */
     hasRounds = false,
+    /** The task it is sent on behalf of (the tasks extension's `relatedTask` option). */
+    relatedTask?: unknown,
   ): Promise<T> {
-    return this.traceOutgoing(protocol, request, send, true, signal, hasRounds);
+    return traceElicitation(request, relatedTask, () =>
+      this.traceOutgoing(protocol, request, send, true, signal, hasRounds),
+    );
   }
 
   /** Sender side of a notification: the same CLIENT span, without a JSON-RPC id. */
@@ -180,6 +200,10 @@ export class McpTelemetry {
       const target = requestTarget(request);
       const attributes = this.startAttributes(protocol, request, target, 'client', parent);
       continuationAttributes(request, attributes);
+      const executes =
+        request.method === MCP_METHOD_TOOLS_CALL
+          ? addCallerExecution(attributes, request, target.tool, parent)
+          : undefined;
       span = this.tracer().startSpan(
         spanName(request.method, target),
         { kind: SpanKind.CLIENT, attributes, links: this.taskLinks(request) },
@@ -187,6 +211,7 @@ export class McpTelemetry {
       );
       spanContext = trace.setSpan(parent, span);
       outgoing = this.withTraceContext(request, spanContext);
+      if (executes !== undefined) stampCheckpointMeta(outgoing, executes);
       if (hasRounds) {
         call = newOutgoingCall(span, spanContext);
         this.outgoingCalls.set(outgoing, call);
@@ -224,7 +249,9 @@ export class McpTelemetry {
   recordInputRequired(message: object, inputRequests: unknown): void {
     try {
       const call = this.outgoingCalls.get(message);
-      if (call) recordRound(call, inputRequests);
+      if (!call) return;
+      recordRound(call, inputRequests);
+      proposeRoundCheckpoints(call, message as McpMessage, inputRequests, call.spanContext);
     } catch (error) {
       diag.error('mcpscope: could not record an input_required round', error);
     }
@@ -245,12 +272,20 @@ export class McpTelemetry {
     try {
       recordAnswer(call);
       outgoing = this.withTraceContext(message, call.spanContext);
+      const decided = decideRoundCheckpoints(call, message, call.spanContext);
+      if (decided !== undefined) {
+        call.span.setAttribute(ATTR_MCPSCOPE_CHECKPOINT_ID, decided);
+        stampCheckpointMeta(outgoing, decided);
+      }
       this.outgoingCalls.set(outgoing, call);
     } catch (error) {
       diag.error('mcpscope: could not trace a continuation', error);
     }
     return context.with(call.spanContext, send, undefined, outgoing).then((result) => {
-      if (isInputRequiredResult(result)) recordRound(call, result.inputRequests);
+      if (isInputRequiredResult(result)) {
+        recordRound(call, result.inputRequests);
+        proposeRoundCheckpoints(call, message, result.inputRequests, call.spanContext);
+      }
       return result;
     });
   }
@@ -290,6 +325,18 @@ export class McpTelemetry {
           parent,
         );
         spanContext = trace.setSpan(parent, span);
+        if (request.method === MCP_METHOD_TOOLS_CALL) {
+          spanContext = markToolCall(spanContext, span, attributes);
+          if (target.tool !== undefined && attributes[ATTR_MCPSCOPE_TOOL_READ_ONLY] === undefined)
+            learnRegisteredAnnotations(
+              protocol,
+              registeredHandler(protocol, 'tools/list'),
+              extra,
+              target.tool,
+              (known) => span.setAttributes(known),
+              this.config.toolAnnotations,
+            );
+        }
         if (this.config.requestHook) this.runRequestHook(span, 'server', request.method, target);
       } catch (error) {
         diag.error('mcpscope: could not start a server span', error);
@@ -377,7 +424,12 @@ export class McpTelemetry {
     const taskId = taskIdFrom(parent);
     if (taskId !== undefined) attributes[ATTR_MCPSCOPE_TASK_ID] = taskId;
     else addImplicitTaskAttributes(attributes, parent, protocol.transport);
-    if (message.method === MCP_METHOD_TOOLS_CALL) this.addArguments(attributes, message.params?.arguments);
+    if (message.method === MCP_METHOD_TOOLS_CALL) {
+      this.addArguments(attributes, message.params?.arguments);
+      if (target.tool !== undefined)
+        addToolAnnotations(attributes, protocol, direction, target.tool, this.config.toolAnnotations);
+      if (direction === 'server') addReceiverExecution(attributes, message);
+    }
     return attributes;
   }
 
@@ -412,6 +464,7 @@ export class McpTelemetry {
       if (method === 'initialize' && typeof value.protocolVersion === 'string') {
         protocolVersions.set(protocol, value.protocolVersion);
       }
+      if (method === 'tools/list') rememberToolAnnotations(protocol, value);
       recordResult(span, method, value, (taskId) => this.taskOrigins.remember(taskId, span.spanContext()));
     } catch (error) {
       diag.error('mcpscope: could not record a result', error);

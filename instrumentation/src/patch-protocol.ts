@@ -18,6 +18,7 @@ import type { McpMessage } from './request-attributes.js';
 const PATCHED = Symbol.for('mcpscope.protocol.patched');
 const ORIGINALS = Symbol.for('mcpscope.protocol.originals');
 const WRAPPED_HANDLER = Symbol.for('mcpscope.handler.wrapped');
+const ORIGINAL_HANDLER = Symbol.for('mcpscope.handler.original');
 const ACTIVE = Symbol.for('mcpscope.telemetry.active');
 const ROUNDS_PATCHED = Symbol.for('mcpscope.rounds.patched');
 
@@ -130,7 +131,14 @@ const wrapHandlerOnce = (protocol: ProtocolInternals, handler: RequestHandler): 
     return telemetry.traceHandler(protocol, handler, this, request, extra);
   };
   Object.defineProperty(wrapped, WRAPPED_HANDLER, { value: true });
+  Object.defineProperty(wrapped, ORIGINAL_HANDLER, { value: handler });
   return wrapped;
+};
+
+/** The application's own handler of `method` on a client or server, unwrapped (no span of ours). */
+export const registeredHandler = (protocol: object, method: string): RequestHandler | undefined => {
+  const handler = (protocol as ProtocolInternals)._requestHandlers?.get(method);
+  return (handler as { [ORIGINAL_HANDLER]?: RequestHandler } | undefined)?.[ORIGINAL_HANDLER] ?? handler;
 };
 
 export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
@@ -161,8 +169,9 @@ export const patchProtocolPrototype = (proto: ProtocolPrototype): boolean => {
     const hasRounds = funnel === V2_FUNNEL && typeof this._resolveNonCompleteResult === 'function';
     if (hasRounds) patchInputRequiredRounds(this);
     // `args` is this call's own array: the outgoing copy of the message takes the message's place.
-    const options = args[messageAt + 2] as { signal?: { aborted?: boolean } } | undefined;
-    return telemetry.traceRequest(this, message, forward, options?.signal, hasRounds);
+    const options = args[messageAt + 2] as
+      { signal?: { aborted?: boolean }; relatedTask?: unknown } | undefined;
+    return telemetry.traceRequest(this, message, forward, options?.signal, hasRounds, options?.relatedTask);
   } as Method;
 
   proto.notification = function notification(this: ProtocolInternals, ...args: unknown[]) {

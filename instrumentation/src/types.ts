@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { AuthReason } from './conventions.js';
+import type { ToolAnnotationHints } from './checkpoints/tool-annotations.js';
 import type { RedactionRule } from './redaction/index.js';
 
 /** What a request hook sees. Never holds argument values: only names the instrumentation already recorded. */
@@ -45,6 +46,12 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * Default false.
    */
   esmLoaderHook?: boolean;
+  /**
+   * Tool annotations by tool name (`{ apply: { readOnlyHint: false, destructiveHint: true } }`), over
+   * what `tools/list` declares: which calls are writes (`mcpscope.tool.read_only`), for tools that
+   * declare no annotations or declare them wrong.
+   */
+  toolAnnotations?: Readonly<Record<string, ToolAnnotationHints>>;
   /** Called on every MCP span before it starts its work; exceptions are caught and logged. */
   requestHook?: (span: Span, info: McpRequestInfo) => void;
 }

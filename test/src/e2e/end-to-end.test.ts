@@ -71,6 +71,9 @@ const runAgent = (runLabel: string, tasks?: string[]) => {
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.grpcEndpoint,
         // Export often, so the crash below lands between acknowledged batches.
         OTEL_BSP_SCHEDULE_DELAY: '200',
+        // One fingerprint key for the agent and its servers: an approval's arguments compare with the
+        // server's call (docs/checkpoints.md).
+        MCPSCOPE_FINGERPRINT_KEY: 'e2e-fingerprint-key-7d2a91c3',
       },
     },
   );
@@ -197,9 +200,11 @@ describe('end to end', () => {
     }
     // The forwarded copy arrived: the downstream collector stored the main run's tasks.
     expect(outputs['downstream GET /api/tasks']).toContain('network-plan-apply.main');
-    for (const file of await readdir(dir)) {
-      if (file.includes('.duckdb'))
-        outputs[`file ${file}`] = (await readFile(join(dir, file))).toString('latin1');
+    // The database, its WAL and what DuckDB spilled to its temporary directory (`*.duckdb.tmp/`).
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      const file = join(entry.parentPath, entry.name);
+      if (entry.isFile() && file.slice(dir.length).includes('.duckdb'))
+        outputs[`file ${file.slice(dir.length + 1)}`] = (await readFile(file)).toString('latin1');
     }
     const leaks = Object.entries(outputs).flatMap(([where, text]) =>
       SECRET_VALUES.filter((secret) => text.includes(secret)).map(
