@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** One setting: where it comes from (flag, environment variable), what it accepts, and its default. */
@@ -12,6 +13,9 @@ export interface SettingSpec<T> {
 }
 
 const setting = <T>(spec: SettingSpec<T>) => spec;
+
+/** One decoding worker per core beside the main thread, which appends to DuckDB; 1 to 4. */
+const defaultDecodeWorkers = (): number => Math.max(1, Math.min(4, availableParallelism() - 1));
 
 const integer = (min: number, max: number) =>
   z
@@ -319,6 +323,15 @@ export const SETTINGS = {
       'spans a task may hold and still be recomputed when spans reach back into it; a larger task keeps the rollup it had (a recompute holds the task in memory)',
     schema: integer(1000, 100_000_000),
     default: 100_000,
+  }),
+  decodeWorkers: setting({
+    flag: '--decode-workers',
+    env: 'MCPSCOPE_DECODE_WORKERS',
+    expected: 'an integer from 0 to 16',
+    description:
+      'worker threads that decode and redact requests, keeping the main thread free for commits and the API (0: decode on the main thread; default: one per core beside the main thread, 1 to 4)',
+    schema: integer(0, 16),
+    default: defaultDecodeWorkers(),
   }),
   duckdbThreads: setting({
     flag: '--duckdb-threads',

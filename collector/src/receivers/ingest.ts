@@ -1,16 +1,14 @@
 import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
 import { IngestOverloadedError, type SpanRecord, type SpanSink } from '../model/span.js';
-import {
-  decodeTraceRequestJson,
-  decodeTraceRequestProtobuf,
-  type DecodedTraceRequest,
-} from '../otlp/decode.js';
 import type { PartialSuccess } from '../otlp/encode.js';
-import { OtlpDecodeError } from '../otlp/errors.js';
 import type { OtlpLimits } from '../otlp/limits.js';
 import type { WorkReservation } from '../pipeline/work-budget.js';
-import { cutLongStrings } from '../redact/cut-long-strings.js';
-import { redactSpans } from '../redact/redact-spans.js';
+import {
+  PreparerBusyError,
+  prepareSpans,
+  type PreparedSpans,
+  type SpanPreparer,
+} from '../prepare/prepare-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
 /** What a request refused for overload is answered, whichever receiver refused it and when. */
@@ -45,7 +43,24 @@ export interface IngestContext {
   observer: IngestObserver;
   limits: OtlpLimits;
   onCommitted?: (spans: SpanRecord[]) => void;
+  /** Where decoding and redaction run; omitted: on this thread, with `redactor`. */
+  prepare?: SpanPreparer;
 }
+
+/** The context of one receiver, without the options it left out. */
+export const ingestContext = ({
+  onCommitted,
+  prepare,
+  ...required
+}: Omit<IngestContext, 'onCommitted' | 'prepare'> & {
+  onCommitted: IngestContext['onCommitted'] | undefined;
+  prepare: SpanPreparer | undefined;
+}): IngestContext => ({ ...required, ...(onCommitted && { onCommitted }), ...(prepare && { prepare }) });
+
+const prepareInline =
+  (redactor: SpanRedactor): SpanPreparer =>
+  async (body, format, limits) =>
+    prepareSpans(body, format, limits, redactor);
 
 /**
  * The one path of a trace export, whatever the transport: decode and validate, redact, hand to the
@@ -71,7 +86,7 @@ async function decodeAndCommit(
   body: Uint8Array,
   format: 'protobuf' | 'json',
   protocol: IngestProtocol,
-  { sink, redactor, observer, limits, onCommitted }: IngestContext,
+  { sink, redactor, observer, limits, onCommitted, prepare }: IngestContext,
   handedOff: () => void,
 ): Promise<IngestOutcome> {
   const reject = (reason: RejectionReason) => observer.rejected(protocol, reason);
@@ -89,29 +104,22 @@ async function decodeAndCommit(
     throw error;
   }
 
-  let decoded: DecodedTraceRequest;
+  let prepared: PreparedSpans;
   try {
-    decoded =
-      format === 'protobuf' ? decodeTraceRequestProtobuf(body, limits) : decodeTraceRequestJson(body, limits);
+    prepared = await (prepare ?? prepareInline(redactor))(body, format, limits);
   } catch (error) {
-    // Anything the decoder throws was caused by the input: refuse it rather than fail the server.
-    const refusal =
-      error instanceof OtlpDecodeError
-        ? error
-        : new OtlpDecodeError('malformed', 'body could not be decoded as an ExportTraceServiceRequest');
-    reject(refusal.reason);
-    return { ok: false, reason: refusal.reason, message: refusal.message };
+    // A busy pool is overload; a worker that died leaves the data with the exporter, to retry.
+    if (error instanceof PreparerBusyError) {
+      reject('overloaded');
+      return busyOutcome();
+    }
+    prepared = { ok: false, stage: 'redact' };
   }
-
-  let redacted: ReturnType<typeof redactSpans>;
-  let cutValues: number;
-  try {
-    redacted = redactSpans(decoded.spans, redactor);
-    // Cut after redaction, never before: the rules saw every value whole.
-    const cut = cutLongStrings(redacted.spans, limits.maxAttributeValueLength);
-    redacted = { ...redacted, spans: cut.spans };
-    cutValues = cut.cutValues;
-  } catch {
+  if (!prepared.ok && prepared.stage === 'decode') {
+    reject(prepared.reason);
+    return { ok: false, reason: prepared.reason, message: prepared.message };
+  }
+  if (!prepared.ok) {
     // Never store unredacted spans; a retryable answer keeps the data with the exporter.
     reject('storage_error');
     return {
@@ -121,11 +129,11 @@ async function decodeAndCommit(
       retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
     };
   }
-  if (redacted.count > 0) observer.redacted(redacted.byRule);
+  if (prepared.redactedValues > 0) observer.redacted(prepared.redactedByRule);
 
-  if (redacted.spans.length > 0) {
+  if (prepared.spans.length > 0) {
     try {
-      const committed = sink.accept(redacted.spans, body.byteLength);
+      const committed = sink.accept(prepared.spans, body.byteLength);
       handedOff();
       await committed;
     } catch (error) {
@@ -139,20 +147,20 @@ async function decodeAndCommit(
         retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
       };
     }
-    observer.received(protocol, redacted.spans.length);
+    observer.received(protocol, prepared.spans.length);
     try {
-      onCommitted?.(redacted.spans);
+      onCommitted?.(prepared.spans);
     } catch {
       // The spans are committed; a failing downstream consumer must not turn that into an error answer.
     }
   }
 
   const partialSuccess =
-    cutValues > 0
+    prepared.cutValues > 0
       ? {
           rejectedSpans: 0,
-          errorMessage: `${cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
+          errorMessage: `${prepared.cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
         }
       : undefined;
-  return { ok: true, spanCount: redacted.spans.length, ...(partialSuccess && { partialSuccess }) };
+  return { ok: true, spanCount: prepared.spans.length, ...(partialSuccess && { partialSuccess }) };
 }

@@ -5,7 +5,7 @@ import { encodeExportTraceResponse, encodeRpcStatus } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
 import { IngestOverloadedError } from '../model/span.js';
 import { WorkBudget, type WorkReservation } from '../pipeline/work-budget.js';
-import { busyOutcome, ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
+import { busyOutcome, ingestContext, ingestTraceRequest, overloadedOutcome } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export interface OtlpGrpcOptions extends OtlpReceiverOptions {
@@ -75,12 +75,13 @@ export async function startOtlpGrpcReceiver({
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
+  prepare,
   workBudget = new WorkBudget(),
   messageTimeoutMs = MESSAGE_TIMEOUT_MS,
   admissionWaitMs = ADMISSION_WAIT_MS,
 }: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
   const limits = resolveOtlpLimits(partialLimits);
-  const ingest: IngestContext = { sink, redactor, observer, limits, ...(onCommitted && { onCommitted }) };
+  const ingest = ingestContext({ sink, redactor, observer, limits, onCommitted, prepare });
   /** The admitted calls' reservations, found by the metadata object grpc-js hands to the handler. */
   const reservations = new WeakMap<grpc.Metadata, WorkReservation>();
 
