@@ -5,10 +5,11 @@
  * /metrics latency over 1 M and 10 M stored spans, and ingest at those sizes.
  *
  * Run alone: `node --import tsx bench/src/collector.ts [--quick] [--ingest-only] [--protocols=grpc]
- * [--exporters=16] [--rounds=3]` (after `npm run build`). `--ingest-only` skips overload, profile and
+ * [--exporters=16] [--rounds=3] [--collector-settings='{"decodeWorkers":0}']` (after `npm run build`). `--ingest-only` skips overload, profile and
  * stored spans, for comparing one change quickly; its report is not the one RESULTS.md quotes.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { METRICS } from '@mcpscope/collector/metrics';
@@ -34,6 +35,8 @@ export interface CollectorBenchOptions {
   protocols?: readonly OtlpProtocol[];
   concurrencies?: readonly number[];
   rounds?: number;
+  /** Collector settings for every collector run (e.g. `{ "decodeWorkers": 0 }`), to compare variants. */
+  collectorSettings?: Record<string, unknown>;
 }
 
 export interface CollectorReport {
@@ -93,6 +96,12 @@ const MB = 2 ** 20;
 const ingestDir = join(benchCache, 'ingest');
 const profileDir = join(benchCache, 'profiles');
 
+/** Settings every collector run of this bench takes (`--collector-settings`). */
+let collectorSettings: Record<string, unknown> = {};
+
+/** The 1-minute load average, reported with every figure: the machine is shared. */
+const loadNow = () => `load ${loadavg()[0]?.toFixed(1)}`;
+
 const startCollector = (
   dbPath: string,
   overrides: Record<string, unknown> = {},
@@ -101,7 +110,7 @@ const startCollector = (
   startServiceProcess<Ports>(
     [
       join(benchSrc, 'collector', 'collector-process.mjs'),
-      JSON.stringify({ dbPath, logLevel: 'warn', ...overrides }),
+      JSON.stringify({ dbPath, logLevel: 'warn', ...collectorSettings, ...overrides }),
     ],
     {
       cwd: repoRoot,
@@ -152,6 +161,9 @@ export const runCollectorBench = async (options: CollectorBenchOptions = {}): Pr
   if (options.rounds !== undefined) settings.rounds = options.rounds;
   const protocols = options.protocols?.length ? options.protocols : (['grpc', 'http'] as const);
   const log = options.log ?? (() => {});
+  collectorSettings = options.collectorSettings ?? {};
+  if (Object.keys(collectorSettings).length > 0)
+    log(`  collector settings: ${JSON.stringify(collectorSettings)}`);
   mkdirSync(profileDir, { recursive: true });
   const templates = buildTemplates(40);
   const decodeRate = inProcessDecodeRate(templates, 2);
@@ -218,7 +230,7 @@ export const runCollectorBench = async (options: CollectorBenchOptions = {}): Pr
           }
           log(
             `  ${protocol} ×${concurrency} round ${round + 1}: ingest ${Math.round(measured.result.spansPerSecond)} spans/s, ` +
-              `decode-only ${Math.round(baseline.spansPerSecond)} spans/s, peak RSS ${Math.round(Math.max(...measured.rss) / MB)} MB` +
+              `decode-only ${Math.round(baseline.spansPerSecond)} spans/s, peak RSS ${Math.round(Math.max(...measured.rss) / MB)} MB, ${loadNow()}` +
               describeFailures(measured.result),
           );
         }
@@ -279,7 +291,7 @@ const measureOverload = async (
       }
       log(
         `  overload ${protocol} ×${settings.overloadExporters}: ${outcome.result.retryableAnswers} retryable answers, ` +
-          `${Math.round(outcome.result.spansPerSecond)} spans/s acknowledged, peak RSS ${Math.round(Math.max(...outcome.rssSamplesMb))} MB`,
+          `${Math.round(outcome.result.spansPerSecond)} spans/s acknowledged, peak RSS ${Math.round(Math.max(...outcome.rssSamplesMb))} MB, ${loadNow()}`,
       );
     } catch (error) {
       outcome.error = error instanceof Error ? error.message : String(error);
@@ -644,6 +656,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     protocols: list('protocols')?.map((protocol) => (protocol === 'http' ? 'http' : 'grpc')),
     concurrencies: list('exporters')?.map(Number),
     ...(rounds === undefined ? {} : { rounds: Number(rounds) }),
+    collectorSettings: JSON.parse(argument('collector-settings') ?? '{}') as Record<string, unknown>,
   });
   process.stdout.write(report.markdown);
 }
