@@ -15,9 +15,15 @@ export interface PreparePoolOptions {
   redaction: CollectorRedaction;
   /** Worker threads; each prepares one request at a time. */
   size?: number;
-  /** Requests that may wait for a free worker; past it, `prepare` refuses with {@link PreparerBusyError}. */
+  /**
+   * Requests that may wait for a free worker (default 32 per worker); past it, `prepare` refuses
+   * with {@link PreparerBusyError}. Under overload requests pile up here before they reach the
+   * ingest queue, so this line must stay short for them to be told "retry later" promptly.
+   */
   maxWaiting?: number;
 }
+
+const WAITING_PER_WORKER = 32;
 
 interface Waiting {
   job: PrepareJob;
@@ -61,9 +67,9 @@ export class PreparePool {
   private nextId = 0;
   private closed = false;
 
-  constructor({ redaction, size = 1, maxWaiting = 256 }: PreparePoolOptions) {
+  constructor({ redaction, size = 1, maxWaiting }: PreparePoolOptions) {
     this.size = Math.max(1, size);
-    this.maxWaiting = maxWaiting;
+    this.maxWaiting = maxWaiting ?? WAITING_PER_WORKER * this.size;
     this.redaction = redaction;
     for (let index = 0; index < this.size; index += 1) this.workers.push(this.spawn());
   }
