@@ -345,12 +345,14 @@ export const SETTINGS = {
     flag: '--duckdb-memory-limit',
     env: 'MCPSCOPE_DUCKDB_MEMORY_LIMIT',
     expected: 'a size such as 512MB or 2GB',
-    description: 'DuckDB memory limit',
+    description:
+      'DuckDB memory limit; the collector stays under about 512 MB RSS under overload with the default',
     schema: z
       .string()
       .trim()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i),
-    default: '64MB',
+    // 64 MB failed allocations under load; the limit is DuckDB's share of a ~512 MB process.
+    default: '256MB',
   }),
 };
 
