@@ -56,6 +56,8 @@ const limits = resolveOtlpLimits();
 const pool = new PreparePool({
   redaction: { rules: [], maxStringLength: limits.maxDecompressedBytes },
   size: Number(argument('workers') ?? 1),
+  // Every request of a round is handed over at once: the line must hold them all.
+  maxWaiting: templates.length,
 });
 
 const storeRun = async (spans: readonly SpanRecord[], groupSize: number): Promise<void> => {
