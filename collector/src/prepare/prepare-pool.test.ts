@@ -156,3 +156,21 @@ describe('the receiver with a prepare pool', () => {
     }
   });
 });
+
+describe('a prepare pool whose workers cannot start', () => {
+  it('fails the requests with an error (answered "retry later"), and stops replacing the workers', async () => {
+    // A pattern the configuration would refuse: here it makes every worker throw while starting.
+    const pool = new PreparePool({
+      redaction: { rules: [{ name: 'broken', value: '(' }], maxStringLength: 1024 },
+    });
+    try {
+      const body = encodeTraceRequest(spans.slice(0, 1));
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        await expect(pool.prepare(body, 'protobuf', limits)).rejects.toThrow();
+      }
+      await expect(pool.prepare(body, 'protobuf', limits)).rejects.toThrow('decoding workers cannot start');
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import {
   type SpanPreparer,
   type TraceRequestFormat,
 } from './prepare-spans.js';
-import type { PrepareAnswer, PrepareJob } from './prepare-worker.js';
+import { WORKER_READY, type PrepareAnswer, type PrepareJob } from './prepare-worker.js';
 
 export interface PreparePoolOptions {
   redaction: CollectorRedaction;
@@ -24,6 +24,9 @@ export interface PreparePoolOptions {
 }
 
 const WAITING_PER_WORKER = 32;
+/** Workers in a row that exit before they are ready, after which the pool stops replacing them. */
+const MAX_FAILED_STARTS = 3;
+const WORKERS_CANNOT_START = 'decoding workers cannot start';
 
 interface Waiting {
   job: PrepareJob;
@@ -35,6 +38,8 @@ interface PoolWorker {
   worker: Worker;
   busyWith: Waiting | undefined;
   stopped: boolean;
+  /** Said it was ready: it started, so a later exit is replaced whatever happened before. */
+  ready: boolean;
 }
 
 // From the built package the worker is plain JavaScript; from sources (tests, benches) it is
@@ -55,7 +60,7 @@ const startWorker = (workerData: CollectorRedaction): Worker => {
  * Decoding and redaction in a small pool of worker threads, so the main thread stays free for
  * commits, health checks and the API while a large or slow request is worked on. Requests wait in
  * a bounded line for a free worker; a worker that dies fails its one request (retryable) and is
- * replaced.
+ * replaced, unless workers keep dying before they are ready: then every request is refused, retryably.
  */
 export class PreparePool {
   readonly size: number;
@@ -66,6 +71,8 @@ export class PreparePool {
   private readonly onIdle: Array<() => void> = [];
   private nextId = 0;
   private closed = false;
+  private failedStarts = 0;
+  private broken = false;
 
   constructor({ redaction, size = 1, maxWaiting }: PreparePoolOptions) {
     this.size = Math.max(1, size);
@@ -81,6 +88,7 @@ export class PreparePool {
 
   readonly prepare: SpanPreparer = (body: Uint8Array, format: TraceRequestFormat, limits: OtlpLimits) => {
     if (this.closed) return Promise.reject(new PreparerBusyError('the collector is shutting down'));
+    if (this.broken) return Promise.reject(new Error(WORKERS_CANNOT_START));
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(new PreparerBusyError('every decoding worker is busy'));
     }
@@ -116,8 +124,14 @@ export class PreparePool {
     const worker = startWorker(this.redaction);
     // An idle pool must not keep the process alive; requests in progress are awaited by their callers.
     worker.unref();
-    const pooled: PoolWorker = { worker, busyWith: undefined, stopped: false };
-    worker.on('message', ({ id, prepared }: PrepareAnswer) => {
+    const pooled: PoolWorker = { worker, busyWith: undefined, stopped: false, ready: false };
+    worker.on('message', (message: PrepareAnswer | typeof WORKER_READY) => {
+      if (message === WORKER_READY) {
+        pooled.ready = true;
+        this.failedStarts = 0;
+        return;
+      }
+      const { id, prepared } = message;
       const current = pooled.busyWith;
       if (current === undefined || current.job.id !== id) return;
       pooled.busyWith = undefined;
@@ -138,6 +152,13 @@ export class PreparePool {
     worker.on('exit', (code) => {
       pooled.stopped = true;
       failCurrent(new Error(`a decoding worker exited with code ${code}`));
+      if (!pooled.ready) this.failedStarts += 1;
+      if (this.failedStarts >= MAX_FAILED_STARTS) {
+        // Replacing a worker that cannot start would only spin: refuse, retryably, until restarted.
+        this.broken = true;
+        for (const waiting of this.waiting.splice(0)) waiting.reject(new Error(WORKERS_CANNOT_START));
+        return;
+      }
       const index = this.workers.indexOf(pooled);
       if (index >= 0 && !this.closed) {
         this.workers[index] = this.spawn();

@@ -16,6 +16,9 @@ export interface PrepareAnswer {
   prepared: PreparedSpans;
 }
 
+/** Sent once the worker's redactor is built: a worker that exits before it did could not start. */
+export const WORKER_READY = 'ready';
+
 // A worker thread of the prepare pool: it builds the same redactor as the main thread from the
 // same settings, and answers each job with plain data.
 if (parentPort !== null) {
@@ -30,4 +33,5 @@ if (parentPort !== null) {
     }
     port.postMessage({ id, prepared } satisfies PrepareAnswer);
   });
+  port.postMessage(WORKER_READY);
 }
