@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
+import { IngestOverloadedError } from '../model/span.js';
 import { encodeTraceRequest } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
 import { makeSpan } from '../pipeline/test-support/spans.js';
@@ -76,6 +77,21 @@ describe('decoding and redaction in worker threads', () => {
         requests[index]?.map((span) => span.spanId),
       );
     });
+  });
+
+  it('refuses a waiting request without decoding it when its caller no longer wants it started', async () => {
+    const body = encodeTraceRequest(spans);
+    const overloaded = new IngestOverloadedError(1);
+    const [first, second] = await Promise.allSettled([
+      pool.prepare(body, 'protobuf', limits),
+      pool.prepare(body, 'protobuf', limits),
+      pool.prepare(body, 'protobuf', limits),
+      pool.prepare(body, 'protobuf', limits, () => {
+        throw overloaded;
+      }),
+    ]).then((results) => [results[0], results[3]]);
+    expect(first?.status).toBe('fulfilled');
+    expect(second).toEqual({ status: 'rejected', reason: overloaded });
   });
 
   it('refuses with a retryable busy answer when more requests wait than it allows', async () => {

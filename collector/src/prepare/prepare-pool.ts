@@ -16,20 +16,21 @@ export interface PreparePoolOptions {
   /** Worker threads; each prepares one request at a time. */
   size?: number;
   /**
-   * Requests that may wait for a free worker (default 32 per worker); past it, `prepare` refuses
-   * with {@link PreparerBusyError}. Under overload requests pile up here before they reach the
-   * ingest queue, so this line must stay short for them to be told "retry later" promptly.
+   * Requests that may wait for a free worker (default 256 per worker); past it, `prepare` refuses
+   * with {@link PreparerBusyError}. The work budget bounds their bytes; under overload, each is
+   * refused without decoding when its turn comes (`beforeStart`) if the queue is full by then.
    */
   maxWaiting?: number;
 }
 
-const WAITING_PER_WORKER = 32;
+const WAITING_PER_WORKER = 256;
 /** Workers in a row that exit before they are ready, after which the pool stops replacing them. */
 const MAX_FAILED_STARTS = 3;
 const WORKERS_CANNOT_START = 'decoding workers cannot start';
 
 interface Waiting {
   job: PrepareJob;
+  beforeStart: (() => void) | undefined;
   resolve: (prepared: PreparedSpans) => void;
   reject: (error: unknown) => void;
 }
@@ -86,7 +87,12 @@ export class PreparePool {
     return this.waiting.length;
   }
 
-  readonly prepare: SpanPreparer = (body: Uint8Array, format: TraceRequestFormat, limits: OtlpLimits) => {
+  readonly prepare: SpanPreparer = (
+    body: Uint8Array,
+    format: TraceRequestFormat,
+    limits: OtlpLimits,
+    beforeStart?: () => void,
+  ) => {
     if (this.closed) return Promise.reject(new PreparerBusyError('the collector is shutting down'));
     if (this.broken) return Promise.reject(new Error(WORKERS_CANNOT_START));
     if (this.waiting.length >= this.maxWaiting) {
@@ -94,7 +100,7 @@ export class PreparePool {
     }
     return new Promise<PreparedSpans>((resolve, reject) => {
       this.nextId += 1;
-      this.waiting.push({ job: { id: this.nextId, body, format, limits }, resolve, reject });
+      this.waiting.push({ job: { id: this.nextId, body, format, limits }, beforeStart, resolve, reject });
       this.dispatch();
     });
   };
@@ -170,11 +176,25 @@ export class PreparePool {
 
   private dispatch(): void {
     for (const pooled of this.workers) {
-      if (this.waiting.length === 0) return;
       if (pooled.busyWith !== undefined || pooled.stopped) continue;
-      const next = this.waiting.shift() as Waiting;
+      const next = this.nextToStart();
+      if (next === undefined) return;
       pooled.busyWith = next;
       pooled.worker.postMessage(next.job);
     }
+  }
+
+  /** The first waiting request its caller still wants started; the others are refused on the way. */
+  private nextToStart(): Waiting | undefined {
+    for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) {
+      try {
+        next.beforeStart?.();
+        return next;
+      } catch (error) {
+        next.reject(error);
+        for (const resolve of this.onIdle.splice(0)) resolve();
+      }
+    }
+    return undefined;
   }
 }

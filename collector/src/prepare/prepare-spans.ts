@@ -62,11 +62,16 @@ export function prepareSpans(
   }
 }
 
-/** Prepares a request's spans somewhere: on this thread or in a worker thread. */
+/**
+ * Prepares a request's spans somewhere: on this thread or in a worker thread. `beforeStart` is asked
+ * right before the work starts, after any wait for a worker; what it throws is what the promise
+ * rejects with (e.g. the queue filled up meanwhile: no point decoding a request it would refuse).
+ */
 export type SpanPreparer = (
   body: Uint8Array,
   format: TraceRequestFormat,
   limits: OtlpLimits,
+  beforeStart?: () => void,
 ) => Promise<PreparedSpans>;
 
 /** Thrown by a preparer that has no room for another request; the exporter is asked to retry. */

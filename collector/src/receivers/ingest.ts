@@ -106,8 +106,12 @@ async function decodeAndCommit(
 
   let prepared: PreparedSpans;
   try {
-    prepared = await (prepare ?? prepareInline(redactor))(body, format, limits);
+    // Asked again when a worker is free: the queue may have filled while the request waited.
+    prepared = await (prepare ?? prepareInline(redactor))(body, format, limits, () =>
+      sink.checkRoomFor?.(body.byteLength),
+    );
   } catch (error) {
+    if (error instanceof IngestOverloadedError) return overloaded(error);
     // A busy pool is overload; a worker that died leaves the data with the exporter, to retry.
     if (error instanceof PreparerBusyError) {
       reject('overloaded');
