@@ -1,5 +1,5 @@
 /**
- * Soak (issue 7), by hand: `node --import tsx bench/src/soak.ts [--minutes=10] [--rate=N]`.
+ * Soak (issue 7), by hand: `node --import tsx bench/src/soak.ts [--minutes=10] [--rate=N] [--out=file.md]`.
  *
  * Measures the collector's ingest capacity first (OTLP/gRPC, 16 exporters, 10 s), then sends at
  * 80% of it (or at `--rate` spans/s, skipping the measurement) for ten minutes with a paced sender,
@@ -8,6 +8,7 @@
  * flat (the last third of the run against the first third after the first minute, within 20%).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Client as GrpcClient, status as GrpcStatus } from '@grpc/grpc-js';
 import { METRICS } from '@mcpscope/collector/metrics';
@@ -123,6 +124,8 @@ const pacer = setInterval(() => {
 
 interface Sample {
   atSeconds: number;
+  /** The machine's 1-minute load average: it is shared, so every figure comes with it. */
+  load: number;
   rssMb: number;
   queueDepth: number;
   commitMs: number;
@@ -142,6 +145,7 @@ while (performance.now() < endAt) {
   const rollups = current.rollupCount - previous.rollupCount;
   const sample: Sample = {
     atSeconds: Math.round((performance.now() - started) / 1000),
+    load: loadavg()[0] ?? Number.NaN,
     rssMb: collector.rssBytes() / 2 ** 20,
     queueDepth: current.queueDepth,
     commitMs: commits > 0 ? ((current.commitSum - previous.commitSum) / commits) * 1000 : Number.NaN,
@@ -188,11 +192,11 @@ const lines = [
     `Capacity ${formatNumber(capacity, 0)} spans/s (${capacitySource}); soak rate ${formatNumber(targetRate, 0)} spans/s; ` +
     `${counters.acknowledged} requests acknowledged, ${counters.retryable} retryable answers, ${counters.failed} failures.`,
   '',
-  '| t (s) | RSS MB | queue depth | mean commit ms | rollup pending spans | mean rollup ms | acknowledged spans/s |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  '| t (s) | load | RSS MB | queue depth | mean commit ms | rollup pending spans | mean rollup ms | acknowledged spans/s |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ...samples.map(
     (sample) =>
-      `| ${sample.atSeconds} | ${formatNumber(sample.rssMb, 0)} | ${sample.queueDepth} | ${formatNumber(sample.commitMs, 1)} | ${sample.rollupPending} | ${formatNumber(sample.rollupMs, 1)} | ${formatNumber(sample.acknowledgedPerSecond, 0)} |`,
+      `| ${sample.atSeconds} | ${formatNumber(sample.load, 1)} | ${formatNumber(sample.rssMb, 0)} | ${sample.queueDepth} | ${formatNumber(sample.commitMs, 1)} | ${sample.rollupPending} | ${formatNumber(sample.rollupMs, 1)} | ${formatNumber(sample.acknowledgedPerSecond, 0)} |`,
   ),
   '',
   `- RSS ${rss.isFlat ? 'flat' : '**grew**'}: ${formatNumber(rss.before, 0)} → ${formatNumber(rss.after, 0)} MB (first vs last third after the first minute)`,
@@ -203,5 +207,5 @@ const lines = [
   '',
 ];
 const report = lines.join('\n');
-writeFileSync(join(benchSrc, '..', 'SOAK.md'), report);
+writeFileSync(argument('out') ?? join(benchSrc, '..', 'SOAK.md'), report);
 process.stdout.write(report);

@@ -1,9 +1,9 @@
 /**
- * Where the write path's time goes, by hand: `node --import tsx bench/src/write-path.ts [--spans=20000] [--rounds=3]`.
+ * Where the write path's time goes, by hand: `node --import tsx bench/src/write-path.ts [--spans=20000] [--rounds=3] [--workers=1]`.
  *
  * The same task-shaped spans (100-span OTLP requests, fresh ids every round) go through each step of
  * ingest in one process, step by step, so each cost stands alone: protobuf decoding, the collector's
- * redaction, extracting the rollup facts, the store's ingest commit at the default group size (2,000
+ * redaction, both in the collector's worker pool (wall time, and what the main thread still pays), extracting the rollup facts, the store's ingest commit at the default group size (2,000
  * spans) and at 10,000, and the rollup of what was committed. For the commit and the rollup it reports
  * wall time and the time the JavaScript thread was busy (event-loop utilisation): the appender runs on
  * that thread, DuckDB's own work on its threads. Variants alternate round by round; figures are
@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { createRedactor } from '@mcpscope/instrumentation/redaction';
 import { DuckDbStore } from '@mcpscope/collector';
 import type { SpanRecord } from '../../collector/src/model/span.js';
-import { decodeTraceRequestProtobuf } from '../../collector/src/otlp/index.js';
+import { decodeTraceRequestProtobuf, resolveOtlpLimits } from '../../collector/src/otlp/index.js';
+import { PreparePool } from '../../collector/src/prepare/index.js';
 import { redactSpans } from '../../collector/src/redact/index.js';
 import { spanFacts } from '../../collector/src/rollup/index.js';
 import { buildTemplates, PayloadSource, SPANS_PER_REQUEST } from './collector/payloads.js';
@@ -51,6 +52,13 @@ const timed = async (work: () => Promise<void> | void): Promise<{ wallMs: number
 const templates = buildTemplates(Math.max(1, Math.ceil(spanCount / SPANS_PER_REQUEST)));
 const source = new PayloadSource(templates);
 const redactor = createRedactor();
+const limits = resolveOtlpLimits();
+const pool = new PreparePool({
+  redaction: { rules: [], maxStringLength: limits.maxDecompressedBytes },
+  size: Number(argument('workers') ?? 1),
+  // Every request of a round is handed over at once: the line must hold them all.
+  maxWaiting: templates.length,
+});
 
 const storeRun = async (spans: readonly SpanRecord[], groupSize: number): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'mcpscope-write-path-'));
@@ -99,6 +107,13 @@ for (let round = 0; round < rounds; round++) {
     redacted = redactSpans(decoded, redactor).spans;
   });
   record('redact (collector pass)', (redact.wallMs * 1000) / decoded.length);
+  // The same requests through the worker pool: what the main thread still pays per span is taking
+  // the prepared spans back (structured clone), the wall time is the pool's throughput.
+  const pooled = await timed(async () => {
+    await Promise.all(bodies.map((body) => pool.prepare(body, 'protobuf', limits)));
+  });
+  record(`decode + redact in ${pool.size} worker(s) (wall)`, (pooled.wallMs * 1000) / decoded.length);
+  record(`decode + redact in ${pool.size} worker(s) (main thread)`, (pooled.busyMs * 1000) / decoded.length);
   const facts = await timed(() => {
     for (const span of redacted) spanFacts(span);
   });
@@ -113,6 +128,8 @@ for (let round = 0; round < rounds; round++) {
 const order = [
   'decode (protobuf to spans)',
   'redact (collector pass)',
+  `decode + redact in ${pool.size} worker(s) (wall)`,
+  `decode + redact in ${pool.size} worker(s) (main thread)`,
   'rollup facts (spanFacts)',
   ...GROUP_SIZES.flatMap((size) => {
     const label = size.toLocaleString('en-US');
@@ -136,3 +153,4 @@ const lines = [
   }),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
+await pool.close();

@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createRedactor } from '@mcpscope/instrumentation/redaction';
 import { ApiError, apiRoutes, renderError } from './api/index.js';
 import { createAuthenticator, createAuthGate, FailureLimiter, requireAuth } from './auth/index.js';
 import type { CollectorConfig } from './config/index.js';
@@ -12,7 +11,9 @@ import { guardConnections, hostAllowList, jsonOnly, type ConnectionGuardOptions 
 import { CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
 import { IngestQueue, WorkBudget } from './pipeline/index.js';
+import { PreparePool } from './prepare/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
+import { collectorRedactor } from './redact/collector-redactor.js';
 import { DuckDbStore, startStoreMaintenance } from './store/index.js';
 import { webRoutes } from './web/index.js';
 
@@ -138,15 +139,13 @@ export const startCollector = async (
   });
   metrics.queueCapacity(queue.capacity);
 
-  const redactor = createRedactor({
-    // Redaction sees values whole (a request bounds them); ingest cuts them to the configured length after.
-    maxStringLength: config.maxDecompressedBytes,
-    rules: config.redactionRules.map((rule) => ({
-      name: rule.name,
-      ...(rule.key === undefined ? {} : { key: new RegExp(rule.key, 'i') }),
-      ...(rule.value === undefined ? {} : { value: new RegExp(rule.value, 'g') }),
-    })),
-  });
+  // Redaction sees values whole (a request bounds them); ingest cuts them to the configured length after.
+  const redaction = { rules: config.redactionRules, maxStringLength: config.maxDecompressedBytes };
+  const redactor = collectorRedactor(redaction);
+  // Decoding and redaction in worker threads keep the main thread free for commits and the API.
+  const preparePool =
+    config.decodeWorkers > 0 ? new PreparePool({ redaction, size: config.decodeWorkers }) : undefined;
+  const prepare = preparePool?.prepare;
   const authenticator = createAuthenticator({
     tokens: config.authTokens,
     ...(config.oidc === undefined
@@ -184,6 +183,18 @@ export const startCollector = async (
     maxDecompressedBytes: config.maxDecompressedBytes,
     maxSpansPerRequest: config.maxSpansPerRequest,
     maxAttributeValueLength: config.maxAttributeValueLength,
+  };
+
+  // Both receivers feed the same queue through the same budget, redaction and workers.
+  const receiverOptions = {
+    sink: queue,
+    redactor,
+    authGate,
+    observer: metrics,
+    limits,
+    workBudget,
+    maxFutureSkewMs,
+    ...(prepare && { prepare }),
   };
 
   const app = new Hono();
@@ -231,18 +242,7 @@ export const startCollector = async (
       metricsRegistry: metrics.registry,
     }),
   );
-  app.route(
-    '/',
-    otlpHttpRoutes({
-      sink: queue,
-      redactor,
-      authGate,
-      observer: metrics,
-      limits,
-      workBudget,
-      maxFutureSkewMs,
-    }),
-  );
+  app.route('/', otlpHttpRoutes(receiverOptions));
 
   const stopMaintenance = startStoreMaintenance({
     store,
@@ -262,15 +262,10 @@ export const startCollector = async (
     grpc = await startOtlpGrpcReceiver({
       host: config.host,
       port: config.grpcPort,
-      sink: queue,
-      redactor,
-      authGate,
-      observer: metrics,
-      limits,
-      workBudget,
-      maxFutureSkewMs,
+      ...receiverOptions,
     });
   } catch (error) {
+    await preparePool?.close();
     stopMaintenance();
     stopSettling();
     if (server !== undefined) await closeServer(server);
@@ -297,8 +292,11 @@ export const startCollector = async (
         stopSettling();
         // Stop taking connections, then commit what was accepted: in-flight requests get their answer.
         const receiversClosed = Promise.all([runningGrpc.close(), closeServer(runningServer)]);
+        // Requests being decoded were accepted too: they reach the queue before it closes.
+        await preparePool?.settled();
         await queue.close();
         await receiversClosed;
+        await preparePool?.close();
         metrics.settleIdleTasks();
         await forwarder?.close();
         await store.close();

@@ -28,6 +28,7 @@ export interface CollectorConfig {
   traceUrl?: string;
   redactionRules: RedactionRuleSetting[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  decodeWorkers: number;
   duckdbThreads: number;
   duckdbMemoryLimit: string;
   maxTaskSpans: number;

@@ -1,8 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { booleanFlag, commaList, httpUrl, integer, positiveNumber, setting } from './setting-schemas.js';
 import { SECURITY_SETTINGS } from './security-settings.js';
 
 export type { SettingSpec } from './setting-schemas.js';
+
+/** One decoding worker per core beside the main thread, which appends to DuckDB; 1 to 4. */
+const defaultDecodeWorkers = (): number => Math.max(1, Math.min(4, availableParallelism() - 1));
 
 export interface RedactionRuleSetting {
   name: string;
@@ -276,6 +280,15 @@ export const SETTINGS = {
     schema: integer(1000, 100_000_000),
     default: 100_000,
   }),
+  decodeWorkers: setting({
+    flag: '--decode-workers',
+    env: 'MCPSCOPE_DECODE_WORKERS',
+    expected: 'an integer from 0 to 16',
+    description:
+      'worker threads that decode and redact requests, keeping the main thread free for commits and the API (0: decode on the main thread; default: one per core beside the main thread, 1 to 4)',
+    schema: integer(0, 16),
+    default: defaultDecodeWorkers(),
+  }),
   duckdbThreads: setting({
     flag: '--duckdb-threads',
     env: 'MCPSCOPE_DUCKDB_THREADS',
@@ -288,12 +301,14 @@ export const SETTINGS = {
     flag: '--duckdb-memory-limit',
     env: 'MCPSCOPE_DUCKDB_MEMORY_LIMIT',
     expected: 'a size such as 512MB or 2GB',
-    description: 'DuckDB memory limit',
+    description:
+      'DuckDB memory limit; the collector stays under about 512 MB RSS under overload with the default',
     schema: z
       .string()
       .trim()
       .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i),
-    default: '64MB',
+    // 64 MB failed allocations under load; the limit is DuckDB's share of a ~512 MB process.
+    default: '256MB',
   }),
   ...SECURITY_SETTINGS,
 };

@@ -1,17 +1,15 @@
 import { clampToArrival } from '../guards/span-times.js';
 import type { IngestObserver, IngestProtocol, RejectionReason } from '../model/ingest-events.js';
 import { IngestOverloadedError, type SpanRecord, type SpanSink } from '../model/span.js';
-import {
-  decodeTraceRequestJson,
-  decodeTraceRequestProtobuf,
-  type DecodedTraceRequest,
-} from '../otlp/decode.js';
 import type { PartialSuccess } from '../otlp/encode.js';
-import { OtlpDecodeError } from '../otlp/errors.js';
 import type { OtlpLimits } from '../otlp/limits.js';
 import type { WorkReservation } from '../pipeline/work-budget.js';
-import { cutLongStrings } from '../redact/cut-long-strings.js';
-import { redactSpans } from '../redact/redact-spans.js';
+import {
+  PreparerBusyError,
+  prepareSpans,
+  type PreparedSpans,
+  type SpanPreparer,
+} from '../prepare/prepare-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
 /** What a request refused for overload is answered, whichever receiver refused it and when. */
@@ -48,10 +46,34 @@ export interface IngestContext {
   onCommitted?: (spans: SpanRecord[]) => void;
   /** How far past arrival a producer's clock is trusted; later times become the arrival time. */
   maxFutureSkewMs?: number;
+  /** Where decoding and redaction run; omitted: on this thread, with `redactor`. */
+  prepare?: SpanPreparer;
 }
 
 /** Producer clocks may run this far ahead before their times are clamped to arrival. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+/** The context of one receiver, without the options it left out. */
+export const ingestContext = ({
+  onCommitted,
+  prepare,
+  maxFutureSkewMs,
+  ...required
+}: Omit<IngestContext, 'onCommitted' | 'prepare' | 'maxFutureSkewMs'> & {
+  onCommitted: IngestContext['onCommitted'] | undefined;
+  prepare: SpanPreparer | undefined;
+  maxFutureSkewMs: number | undefined;
+}): IngestContext => ({
+  ...required,
+  ...(onCommitted && { onCommitted }),
+  ...(prepare && { prepare }),
+  ...(maxFutureSkewMs !== undefined && { maxFutureSkewMs }),
+});
+
+const prepareInline =
+  (redactor: SpanRedactor): SpanPreparer =>
+  async (body, format, limits) =>
+    prepareSpans(body, format, limits, redactor);
 
 /**
  * The one path of a trace export, whatever the transport: decode and validate, redact, hand to the
@@ -84,6 +106,7 @@ async function decodeAndCommit(
     observer,
     limits,
     onCommitted,
+    prepare,
     maxFutureSkewMs = DEFAULT_MAX_FUTURE_SKEW_MS,
   }: IngestContext,
   handedOff: () => void,
@@ -104,29 +127,26 @@ async function decodeAndCommit(
     throw error;
   }
 
-  let decoded: DecodedTraceRequest;
+  let prepared: PreparedSpans;
   try {
-    decoded =
-      format === 'protobuf' ? decodeTraceRequestProtobuf(body, limits) : decodeTraceRequestJson(body, limits);
+    // Asked again when a worker is free: the queue may have filled while the request waited.
+    prepared = await (prepare ?? prepareInline(redactor))(body, format, limits, () =>
+      sink.checkRoomFor?.(body.byteLength),
+    );
   } catch (error) {
-    // Anything the decoder throws was caused by the input: refuse it rather than fail the server.
-    const refusal =
-      error instanceof OtlpDecodeError
-        ? error
-        : new OtlpDecodeError('malformed', 'body could not be decoded as an ExportTraceServiceRequest');
-    reject(refusal.reason);
-    return { ok: false, reason: refusal.reason, message: refusal.message };
+    if (error instanceof IngestOverloadedError) return overloaded(error);
+    // A busy pool is overload; a worker that died leaves the data with the exporter, to retry.
+    if (error instanceof PreparerBusyError) {
+      reject('overloaded');
+      return busyOutcome();
+    }
+    prepared = { ok: false, stage: 'redact' };
   }
-
-  let redacted: ReturnType<typeof redactSpans>;
-  let cutValues: number;
-  try {
-    redacted = redactSpans(decoded.spans, redactor);
-    // Cut after redaction, never before: the rules saw every value whole.
-    const cut = cutLongStrings(redacted.spans, limits.maxAttributeValueLength);
-    redacted = { ...redacted, spans: cut.spans };
-    cutValues = cut.cutValues;
-  } catch {
+  if (!prepared.ok && prepared.stage === 'decode') {
+    reject(prepared.reason);
+    return { ok: false, reason: prepared.reason, message: prepared.message };
+  }
+  if (!prepared.ok) {
     // Never store unredacted spans; a retryable answer keeps the data with the exporter.
     reject('storage_error');
     return {
@@ -136,8 +156,8 @@ async function decodeAndCommit(
       retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
     };
   }
-  if (redacted.count > 0) observer.redacted(redacted.byRule);
-  const timed = clampToArrival(redacted.spans, Date.now(), maxFutureSkewMs);
+  if (prepared.redactedValues > 0) observer.redacted(prepared.redactedByRule);
+  const timed = clampToArrival(prepared.spans, Date.now(), maxFutureSkewMs);
   if (timed.clamped > 0) observer.timesClamped?.(timed.clamped);
   // The producer is who authenticated the request, whatever its spans say (task ownership).
   const spans = timed.spans;
@@ -168,10 +188,10 @@ async function decodeAndCommit(
   }
 
   const partialSuccess =
-    cutValues > 0
+    prepared.cutValues > 0
       ? {
           rejectedSpans: 0,
-          errorMessage: `${cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
+          errorMessage: `${prepared.cutValues} string value(s) were longer than ${limits.maxAttributeValueLength} characters and were truncated`,
         }
       : undefined;
   return { ok: true, spanCount: spans.length, ...(partialSuccess && { partialSuccess }) };

@@ -6,7 +6,7 @@ import { encodeExportTraceResponse, encodeRpcStatus } from '../otlp/encode.js';
 import { resolveOtlpLimits } from '../otlp/limits.js';
 import { IngestOverloadedError } from '../model/span.js';
 import { WorkBudget, type WorkReservation } from '../pipeline/work-budget.js';
-import { busyOutcome, ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
+import { busyOutcome, ingestContext, ingestTraceRequest, overloadedOutcome } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export interface OtlpGrpcOptions extends OtlpReceiverOptions {
@@ -77,20 +77,14 @@ export async function startOtlpGrpcReceiver({
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
+  prepare,
   workBudget = new WorkBudget(),
   messageTimeoutMs = MESSAGE_TIMEOUT_MS,
   admissionWaitMs = ADMISSION_WAIT_MS,
   maxFutureSkewMs,
 }: OtlpGrpcOptions): Promise<OtlpGrpcReceiver> {
   const limits = resolveOtlpLimits(partialLimits);
-  const ingest: IngestContext = {
-    sink,
-    redactor,
-    observer,
-    limits,
-    ...(onCommitted && { onCommitted }),
-    ...(maxFutureSkewMs !== undefined && { maxFutureSkewMs }),
-  };
+  const ingest = ingestContext({ sink, redactor, observer, limits, onCommitted, prepare, maxFutureSkewMs });
   /** The producer identity of each admitted call, found by its metadata object as the reservation is. */
   const producers = new WeakMap<grpc.Metadata, string>();
   /** The admitted calls' reservations, found by the metadata object grpc-js hands to the handler. */

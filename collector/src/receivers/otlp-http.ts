@@ -9,7 +9,7 @@ import { resolveOtlpLimits, type OtlpLimits } from '../otlp/limits.js';
 import { IngestOverloadedError } from '../model/span.js';
 import { WorkBudget } from '../pipeline/work-budget.js';
 import { gunzipCapped, readBodyCapped, type HoldBytes } from './body.js';
-import { busyOutcome, ingestTraceRequest, overloadedOutcome, type IngestContext } from './ingest.js';
+import { busyOutcome, ingestContext, ingestTraceRequest, overloadedOutcome } from './ingest.js';
 import type { OtlpReceiverOptions } from './types.js';
 
 export type OtlpHttpOptions = OtlpReceiverOptions;
@@ -132,18 +132,12 @@ export function otlpHttpRoutes({
   observer = noopIngestObserver,
   limits: partialLimits,
   onCommitted,
+  prepare,
   workBudget = new WorkBudget(),
   maxFutureSkewMs,
 }: OtlpHttpOptions): Hono {
   const limits = resolveOtlpLimits(partialLimits);
-  const ingest: IngestContext = {
-    sink,
-    redactor,
-    observer,
-    limits,
-    ...(onCommitted && { onCommitted }),
-    ...(maxFutureSkewMs !== undefined && { maxFutureSkewMs }),
-  };
+  const ingest = ingestContext({ sink, redactor, observer, limits, onCommitted, prepare, maxFutureSkewMs });
 
   const handleExport = (signal: Signal) =>
     async function otlpHttpExport(c: Context): Promise<Response> {

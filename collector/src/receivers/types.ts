@@ -4,6 +4,7 @@ import type { IngestObserver } from '../model/ingest-events.js';
 import type { SpanRecord, SpanSink } from '../model/span.js';
 import type { OtlpLimits } from '../otlp/limits.js';
 import type { WorkBudget } from '../pipeline/work-budget.js';
+import type { SpanPreparer } from '../prepare/prepare-spans.js';
 import type { SpanRedactor } from '../redact/types.js';
 
 /** What both OTLP receivers (HTTP and gRPC) are built from. */
@@ -29,4 +30,9 @@ export interface OtlpReceiverOptions {
   workBudget?: WorkBudget;
   /** Receives the redacted spans once the sink committed them, e.g. a forwarder. Must not throw or block. */
   onCommitted?: (spans: SpanRecord[]) => void;
+  /**
+   * Decodes and redacts a request off the main thread, e.g. a `PreparePool`; it must redact as
+   * `redactor` does. Omitted: decoding and redaction run on the main thread with `redactor`.
+   */
+  prepare?: SpanPreparer;
 }

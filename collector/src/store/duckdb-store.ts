@@ -92,7 +92,7 @@ export class DuckDbStore implements SpanStore {
   static async open({
     path,
     threads = 2,
-    memoryLimit = '64MB',
+    memoryLimit = '256MB',
     checkpointThreshold = '256MB',
     rollupIntervalMs = 200,
     rollupBatchSpans = 20_000,
