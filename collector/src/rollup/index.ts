@@ -1,4 +1,11 @@
-export { isPlumbingSpan, spanFacts, spanKey, tokenCountOf, TOOLS_CALL_METHOD } from './span-facts.js';
+export {
+  isPlumbingSpan,
+  PLUMBING_SPAN_NAMES,
+  spanFacts,
+  spanKey,
+  tokenCountOf,
+  TOOLS_CALL_METHOD,
+} from './span-facts.js';
 export type { SpanFacts } from './span-facts.js';
 export { isCallSpan, recordedCalls, sameCall, UNKNOWN_TOOL } from './call-pairing.js';
 export { distinctModelCalls, tokenTotals } from './token-totals.js';

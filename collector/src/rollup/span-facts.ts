@@ -153,7 +153,7 @@ interface CallShape {
  * current span while the message is sent, so a caller's `_meta` names the writer, not the tool call;
  * its JavaScript client opens one session span over all of a connection's requests.
  */
-const PLUMBING_SPAN_NAMES: ReadonlySet<string> = new Set([
+export const PLUMBING_SPAN_NAMES: ReadonlySet<string> = new Set([
   'ResponseStreamWriter',
   'RequestStreamWriter',
   'mcp.client.session',

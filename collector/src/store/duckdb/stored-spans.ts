@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   callDetailFromText,
   isPlumbingSpan,
+  PLUMBING_SPAN_NAMES,
   spanKey,
   tokenCountOf,
   type SpanFacts,
@@ -55,7 +56,12 @@ export const groupByTrace = (facts: Iterable<SpanFacts>): Map<string, SpanFacts[
 const FACT_COLUMNS =
   'trace_id, span_id, parent_span_id, kind, start_ns, end_ns, service_name, status_code, task_id, method, tool, ' +
   'fingerprint, error_type, arguments, input_tokens, output_tokens, auth_outcome, auth_reason, auth_side, ' +
-  'feedback_verdict, feedback_note, call_detail, task_hint, scope_name, name';
+  'feedback_verdict, feedback_note, call_detail, task_hint, ' +
+  // Only what the rules read: the scope of spans with usage (duplicate model calls), the name of spans
+  // that may be plumbing; nulls cost a large task's rollup far less than every span's two texts.
+  'CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL THEN scope_name END AS scope_name, ' +
+  `CASE WHEN name IN (${[...PLUMBING_SPAN_NAMES].map((name) => `'${name}'`).join(', ')}) THEN scope_name END AS plumbing_scope, ` +
+  `CASE WHEN name IN (${[...PLUMBING_SPAN_NAMES].map((name) => `'${name}'`).join(', ')}) THEN name END AS name`;
 
 const factsFromRow = (row: Row): SpanFacts => ({
   traceId: str(row.trace_id),
@@ -65,9 +71,9 @@ const factsFromRow = (row: Row): SpanFacts => ({
   startNs: big(row.start_ns),
   endNs: big(row.end_ns),
   serviceName: str(row.service_name),
-  scopeName: str(row.scope_name),
+  scopeName: nullableStr(row.scope_name) ?? '',
   statusError: row.status_code === 'error',
-  plumbing: isPlumbingSpan(str(row.scope_name), str(row.name)),
+  plumbing: row.name !== null && isPlumbingSpan(str(row.plumbing_scope), str(row.name)),
   taskId: nullableStr(row.task_id),
   taskHint: nullableStr(row.task_hint),
   method: nullableStr(row.method),
