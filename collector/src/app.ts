@@ -3,13 +3,13 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createRedactor } from '@mcpscope/instrumentation/redaction';
-import { ApiError, apiRoutes, renderError } from './api/index.js';
+import { ApiError, apiRoutes, checkpointRoutes, renderError } from './api/index.js';
 import { createAuthenticator, requireAuth } from './auth/index.js';
 import type { CollectorConfig } from './config/index.js';
 import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
 import { hostAllowList, jsonOnly } from './guards/index.js';
-import { CollectorMetrics } from './metrics/index.js';
+import { CheckpointMetrics, CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
 import { IngestQueue, WorkBudget } from './pipeline/index.js';
 import { otlpHttpRoutes, startOtlpGrpcReceiver } from './receivers/index.js';
@@ -91,6 +91,12 @@ export const startCollector = async (
       metrics.traceSetAside();
     },
   });
+  const checkpointMetrics = new CheckpointMetrics({
+    registry: metrics.registry,
+    store,
+    maxToolsPerService: config.maxToolsPerService,
+    settleSeconds: config.taskSettleSeconds,
+  });
   const forwarder: Forwarder | undefined =
     config.forwardEndpoint === undefined
       ? undefined
@@ -116,6 +122,7 @@ export const startCollector = async (
     batchIntervalMs: config.batchIntervalMs,
     onCommitted: (result, seconds) => {
       metrics.committed(result, seconds);
+      checkpointMetrics.committed(result);
       // Duplicates were forwarded when first stored; send only what this commit added.
       if (result.stored.length > 0) forwarder?.forward(result.stored);
     },
@@ -171,6 +178,8 @@ export const startCollector = async (
     countForwarded();
     metrics.rollupPending(store.pendingRollupSpans);
     metrics.queueDepth(queue.depth);
+    // A scrape still answers when the store cannot: the pending gauges keep their last values.
+    await checkpointMetrics.refreshPending().catch(() => undefined);
     return c.body(await metrics.exposition(), 200, { 'content-type': metrics.contentType });
   });
   // The OTLP receivers count their own refusals; an API refusal is counted here, with its reason.
@@ -186,6 +195,7 @@ export const startCollector = async (
   app.use('/api/*', jsonOnly({ allowedHosts: config.allowedHosts }));
   app.use('/api/*', requireAuth({ authenticator, protocol: 'api', observer: apiAuthObserver }));
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
+  app.route('/', checkpointRoutes({ store }));
   app.route(
     '/',
     webRoutes({
@@ -205,6 +215,9 @@ export const startCollector = async (
     onError: (operation, error) => logger.error(`store ${operation} failed`, { error: errorKind(error) }),
   });
   const stopSettling = metrics.startTaskSettling();
+  const stopCheckpointSettling = checkpointMetrics.startSettling(1000, (error) =>
+    logger.error('checkpoint metrics failed to settle; retried', { error: errorKind(error) }),
+  );
 
   let server: Server | undefined;
   let grpc: Awaited<ReturnType<typeof startOtlpGrpcReceiver>> | undefined;
@@ -223,6 +236,7 @@ export const startCollector = async (
   } catch (error) {
     stopMaintenance();
     stopSettling();
+    stopCheckpointSettling();
     if (server !== undefined) await closeServer(server);
     await queue.close();
     await store.close();
@@ -245,6 +259,7 @@ export const startCollector = async (
         logger.info('collector shutting down', { queuedSpans: queue.depth });
         stopMaintenance();
         stopSettling();
+        stopCheckpointSettling();
         // Stop taking connections, then commit what was accepted: in-flight requests get their answer.
         const receiversClosed = Promise.all([runningGrpc.close(), closeServer(runningServer)]);
         await queue.close();
