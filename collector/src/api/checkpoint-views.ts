@@ -2,7 +2,7 @@ import type { CheckpointStatus } from '../rollup/checkpoint-conventions.js';
 import type { OutcomeCounts, VerdictCounts, WriteVerdict } from '../rollup/checkpoints.js';
 import type { TimeRange } from './views.js';
 
-/** The API's shapes of human checkpoints and writes (see `docs/checkpoints.md`). */
+/** The API's shapes of human checkpoints and writes (see `docs/checkpoint-verdicts.md`). */
 
 /** A write as the API shows it: its verdict, or `not_executed` when it never ran. */
 export interface WriteView {

@@ -124,7 +124,7 @@ export const METRICS = {
     labels: [LABEL.verdict],
   }),
 
-  // Human checkpoints and writes (see docs/checkpoints.md); counted once a checkpoint or write settles.
+  // Human checkpoints and writes (see docs/checkpoint-verdicts.md); counted once a checkpoint or write settles.
   checkpoints: define({
     name: 'mcpscope_checkpoints_total',
     type: 'counter',

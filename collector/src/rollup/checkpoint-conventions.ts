@@ -1,6 +1,6 @@
 /**
  * Attribute names of human checkpoints and tool annotations, as the instrumentation writes them (see
- * `docs/checkpoints.md`). The instrumentation's conventions module defines the same strings; this copy
+ * `docs/checkpoint-verdicts.md`). The instrumentation's conventions module defines the same strings; this copy
  * lets the collector read them today.
  */
 export const ATTR_CHECKPOINT_ID = 'mcpscope.checkpoint.id';
