@@ -20,6 +20,7 @@ const OWN_ASSETS: Record<string, string> = {
   'task-page.js': JS,
   'tools-page.js': JS,
   'auth-page.js': JS,
+  'checkpoints-section.js': JS,
   'style.css': CSS,
   'favicon.svg': 'image/svg+xml',
 };
