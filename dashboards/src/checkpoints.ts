@@ -22,7 +22,8 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
   const services = [...base, matcher(LABEL.serviceName, '=~', '$service')];
   const { checkpoints, checkpointWait, checkpointsPending, checkpointPendingOldest, writes, orphanedWrites } =
     METRICS;
-  // Checkpoints and writes are rare: stats and tables count them, charts show rates.
+  // Checkpoints and writes are rare: stats and tables count them, charts show rates. `or vector(0)`:
+  // a deployment with no checkpoint yet reads 0, not "no data".
   const inRange = (metric: MetricDefinition, matchers: readonly string[]) =>
     `increase(${selector(metric, '', matchers)}[${RATE_INTERVAL}])`;
 
@@ -85,10 +86,10 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
           width: 6,
           queries: [
             {
-              expr: ratio(
+              expr: `${ratio(
                 sumBy([], inRange(checkpoints, [...services, matcher(LABEL.outcome, '=', 'approved')])),
                 sumBy([], inRange(checkpoints, services)),
-              ),
+              )} or vector(0)`,
             },
           ],
         },
@@ -124,7 +125,10 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
           unit: 'reqps',
           width: 8,
           queries: [
-            { expr: sumBy([LABEL.outcome], rate(checkpoints, '', services)), legend: `{{${LABEL.outcome}}}` },
+            {
+              expr: `${sumBy([LABEL.outcome], rate(checkpoints, '', services))} or vector(0)`,
+              legend: `{{${LABEL.outcome}}}`,
+            },
           ],
         },
         datasource,
@@ -139,8 +143,8 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
           unit: 's',
           width: 8,
           queries: [
-            { expr: histogramQuantile(0.5, checkpointWait, [], services), legend: 'p50' },
-            { expr: histogramQuantile(0.95, checkpointWait, [], services), legend: 'p95' },
+            { expr: `${histogramQuantile(0.5, checkpointWait, [], services)} or vector(0)`, legend: 'p50' },
+            { expr: `${histogramQuantile(0.95, checkpointWait, [], services)} or vector(0)`, legend: 'p95' },
           ],
         },
         datasource,
@@ -156,7 +160,7 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
           width: 8,
           queries: [
             {
-              expr: sumBy([LABEL.serviceName, LABEL.tool], selector(checkpointsPending, '', services)),
+              expr: `${sumBy([LABEL.serviceName, LABEL.tool], selector(checkpointsPending, '', services))} or vector(0)`,
               legend: `{{${LABEL.serviceName}}} {{${LABEL.tool}}}`,
             },
           ],
@@ -175,7 +179,10 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
           unit: 'reqps',
           width: 12,
           queries: [
-            { expr: sumBy([LABEL.verdict], rate(writes, '', services)), legend: `{{${LABEL.verdict}}}` },
+            {
+              expr: `${sumBy([LABEL.verdict], rate(writes, '', services))} or vector(0)`,
+              legend: `{{${LABEL.verdict}}}`,
+            },
           ],
         },
         datasource,
@@ -194,7 +201,7 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
               expr: `${sumBy(
                 [LABEL.serviceName, LABEL.tool, LABEL.verdict],
                 inRange(writes, [...services, matcher(LABEL.verdict, '!=', 'approved')]),
-              )} > 0`,
+              )} or vector(0)`,
             },
           ],
         },
@@ -215,7 +222,7 @@ export const checkpointsDashboard = (config: DashboardsConfig): DashboardJson =>
               expr: `${sumBy(
                 [LABEL.serviceName, LABEL.tool, LABEL.destructive],
                 inRange(orphanedWrites, services),
-              )} > 0`,
+              )} or vector(0)`,
             },
           ],
         },
