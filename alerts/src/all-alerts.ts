@@ -6,6 +6,13 @@ import {
   collectorRejectingAlert,
   collectorRollupSetAsideAlert,
 } from './collector-alerts.js';
+import {
+  approvedArgumentsModifiedAlert,
+  checkpointPendingTooLongAlert,
+  orphanedDestructiveWriteAlert,
+  stalePlanAppliedAlert,
+  unapprovedWriteAlert,
+} from './checkpoint-alerts.js';
 import { defaultAlertsConfig, type AlertsConfig } from './config.js';
 import { taskFailureRatioAlert } from './task-alerts.js';
 import { retryStormAlert, toolErrorRatioAlert, toolLatencyAlert } from './tool-alerts.js';
@@ -22,6 +29,11 @@ export const alertDefinitions = (config: AlertsConfig = defaultAlertsConfig): Al
   collectorDroppingAlert(config),
   collectorRollupSetAsideAlert(config),
   collectorDownAlert(config),
+  checkpointPendingTooLongAlert(config),
+  unapprovedWriteAlert(config),
+  approvedArgumentsModifiedAlert(config),
+  stalePlanAppliedAlert(config),
+  orphanedDestructiveWriteAlert(config),
 ];
 
 export interface AlertExpressionRef {

@@ -35,6 +35,11 @@ export interface AlertsConfig {
   readonly collectorDropping: AlertTuning & { readonly window: string };
   readonly collectorRollupSetAside: AlertTuning & { readonly window: string };
   readonly collectorDown: AlertTuning;
+  readonly checkpointPendingTooLong: AlertTuning & { readonly seconds: number };
+  readonly unapprovedWrite: AlertTuning & { readonly window: string };
+  readonly approvedArgumentsModified: AlertTuning & { readonly window: string };
+  readonly stalePlanApplied: AlertTuning & { readonly window: string };
+  readonly orphanedDestructiveWrite: AlertTuning & { readonly window: string };
   /** Grafana-managed copies of the rules: data source, folder, group. */
   readonly grafana: {
     readonly datasourceUid: string;
@@ -64,6 +69,12 @@ export const defaultAlertsConfig: AlertsConfig = {
   collectorRollupSetAside: { window: '1h', for: '0m', severity: 'warning' },
   // Without the collector no other alert can fire, the auth page included.
   collectorDown: { for: '5m', severity: 'critical' },
+  // Human checkpoints: one bad write is one too many, so these fire on the first.
+  checkpointPendingTooLong: { seconds: 900, for: '1m', severity: 'warning' },
+  unapprovedWrite: { window: '10m', for: '0m', severity: 'critical' },
+  approvedArgumentsModified: { window: '10m', for: '0m', severity: 'critical' },
+  stalePlanApplied: { window: '10m', for: '0m', severity: 'warning' },
+  orphanedDestructiveWrite: { window: '10m', for: '0m', severity: 'warning' },
   grafana: {
     datasourceUid: defaultDeploymentConfig.datasourceUid,
     folder: 'mcpscope',

@@ -285,6 +285,66 @@ export const alertScenarios = (config: AlertsConfig = defaultAlertsConfig): Aler
         ],
       },
     },
+    ...checkpointScenarios(infra),
+  ];
+};
+
+/** The human-checkpoint alerts: each write verdict, the orphaned destructive write, a long wait. */
+const checkpointScenarios = (infra: SeriesLabels): AlertScenario[] => {
+  const apply = { ...infra, [LABEL.tool]: 'apply' };
+  const writes = (verdict: string, values: string): InputSeries => ({
+    series: series(METRICS.writes, '', { ...apply, [LABEL.verdict]: verdict }),
+    values,
+  });
+  const everyWriteApproved: InputSeries[] = [
+    writes('approved', '0+1x60'),
+    ...['unapproved', 'modified', 'stale'].map((verdict) => writes(verdict, '0x60')),
+  ];
+  const verdictScenario = (alert: string, verdict: string, story: string): AlertScenario => ({
+    alert,
+    firing: {
+      story,
+      input: [writes('approved', '0+1x60'), writes(verdict, '0+1x60')],
+      expect: [{ labels: apply, value: '10' }],
+    },
+    quiet: { story: 'every write runs as approved', input: everyWriteApproved },
+  });
+  const orphaned = (destructive: string, values: string): InputSeries => ({
+    series: series(METRICS.orphanedWrites, '', { ...apply, [LABEL.destructive]: destructive }),
+    values,
+  });
+  return [
+    {
+      alert: 'McpscopeCheckpointPendingTooLong',
+      firing: {
+        story: 'an apply has waited for approval since the start, nobody answers',
+        input: [{ series: series(METRICS.checkpointPendingOldest, '', infra), values: '0+60x60' }],
+        expect: [{ labels: infra, value: '2.7k' }],
+      },
+      quiet: {
+        story: 'approvals come within five minutes',
+        input: [{ series: series(METRICS.checkpointPendingOldest, '', infra), values: '0+60x5 0x54' }],
+      },
+    },
+    verdictScenario('McpscopeUnapprovedWrite', 'unapproved', 'an apply runs every minute with no approval'),
+    verdictScenario(
+      'McpscopeApprovedArgumentsModified',
+      'modified',
+      'the agent changes an approved apply before running it',
+    ),
+    verdictScenario('McpscopeStalePlanApplied', 'stale', 'the state drifts between plan and apply'),
+    {
+      alert: 'McpscopeOrphanedDestructiveWrite',
+      firing: {
+        story: 'callers time out while the server keeps applying',
+        input: [orphaned('true', '0+1x60'), orphaned('false', '0x60')],
+        expect: [{ labels: apply, value: '10' }],
+      },
+      quiet: {
+        story: 'only a non-destructive import is orphaned',
+        input: [orphaned('true', '0x60'), orphaned('false', '0+1x60')],
+      },
+    },
   ];
 };
 

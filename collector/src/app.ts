@@ -2,13 +2,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { ApiError, apiRoutes, renderError } from './api/index.js';
+import { ApiError, apiRoutes, checkpointRoutes, renderError } from './api/index.js';
 import { createAuthenticator, createAuthGate, FailureLimiter, requireAuth } from './auth/index.js';
 import type { CollectorConfig } from './config/index.js';
 import { errorKind, silentLogger, type Logger } from './config/index.js';
 import { createForwarder, type Forwarder } from './forward/index.js';
 import { guardConnections, hostAllowList, jsonOnly, type ConnectionGuardOptions } from './guards/index.js';
-import { CollectorMetrics } from './metrics/index.js';
+import { CheckpointMetrics, CollectorMetrics } from './metrics/index.js';
 import type { IngestObserver } from './model/ingest-events.js';
 import { IngestQueue, WorkBudget } from './pipeline/index.js';
 import { PreparePool } from './prepare/index.js';
@@ -100,6 +100,12 @@ export const startCollector = async (
       metrics.traceSetAside();
     },
   });
+  const checkpointMetrics = new CheckpointMetrics({
+    registry: metrics.registry,
+    store,
+    labels: metrics.labels,
+    settleSeconds: config.taskSettleSeconds,
+  });
   const forwarder: Forwarder | undefined =
     config.forwardEndpoint === undefined
       ? undefined
@@ -125,6 +131,7 @@ export const startCollector = async (
     batchIntervalMs: config.batchIntervalMs,
     onCommitted: (result, seconds) => {
       metrics.committed(result, seconds);
+      checkpointMetrics.committed(result);
       // Duplicates were forwarded when first stored; send only what this commit added.
       if (result.stored.length > 0) forwarder?.forward(result.stored);
     },
@@ -216,6 +223,8 @@ export const startCollector = async (
     countForwarded();
     metrics.rollupPending(store.pendingRollupSpans);
     metrics.queueDepth(queue.depth);
+    // A scrape still answers when the store cannot: the pending gauges keep their last values.
+    await checkpointMetrics.refreshPending().catch(() => undefined);
     return c.body(await metrics.exposition(), 200, { 'content-type': metrics.contentType });
   });
   // The OTLP receivers count their own refusals; an API refusal is counted here, with its reason.
@@ -234,6 +243,7 @@ export const startCollector = async (
     requireAuth({ authenticator, gate: authGate, protocol: 'api', observer: apiAuthObserver }),
   );
   app.route('/', apiRoutes({ store, redactor, onFeedback: (verdict) => metrics.feedbackRecorded(verdict) }));
+  app.route('/', checkpointRoutes({ store }));
   app.route(
     '/',
     webRoutes({
@@ -250,6 +260,9 @@ export const startCollector = async (
     onError: (operation, error) => logger.error(`store ${operation} failed`, { error: errorKind(error) }),
   });
   const stopSettling = metrics.startTaskSettling();
+  const stopCheckpointSettling = checkpointMetrics.startSettling(1000, (error) =>
+    logger.error('checkpoint metrics failed to settle; retried', { error: errorKind(error) }),
+  );
 
   let server: Server | undefined;
   let grpc: Awaited<ReturnType<typeof startOtlpGrpcReceiver>> | undefined;
@@ -268,6 +281,7 @@ export const startCollector = async (
     await preparePool?.close();
     stopMaintenance();
     stopSettling();
+    stopCheckpointSettling();
     if (server !== undefined) await closeServer(server);
     await queue.close();
     await store.close();
@@ -290,6 +304,7 @@ export const startCollector = async (
         logger.info('collector shutting down', { queuedSpans: queue.depth });
         stopMaintenance();
         stopSettling();
+        stopCheckpointSettling();
         // Stop taking connections, then commit what was accepted: in-flight requests get their answer.
         const receiversClosed = Promise.all([runningGrpc.close(), closeServer(runningServer)]);
         // Requests being decoded were accepted too: they reach the queue before it closes.

@@ -1,5 +1,6 @@
 import { agentTasksDashboard } from './agent-tasks.js';
 import { authDashboard } from './auth.js';
+import { checkpointsDashboard } from './checkpoints.js';
 import { collectorHealthDashboard } from './collector-health.js';
 import { defaultDashboardsConfig, type DashboardsConfig } from './config.js';
 import type { DashboardJson } from './dashboard-frame.js';
@@ -12,6 +13,7 @@ export const allDashboards = (config: DashboardsConfig = defaultDashboardsConfig
   toolDrilldownDashboard(config),
   agentTasksDashboard(config),
   authDashboard(config),
+  checkpointsDashboard(config),
   collectorHealthDashboard(config),
 ];
 

@@ -81,12 +81,13 @@ describe('dashboard linter', () => {
 });
 
 describe('dashboards', () => {
-  it('are the five the issue lists, with stable uids', () => {
+  it('are the ones the issues list, with stable uids', () => {
     expect(allDashboards().map((d) => [d.uid, d.title])).toEqual([
       ['mcpscope-overview', 'mcpscope / MCP overview'],
       ['mcpscope-tool', 'mcpscope / Tool drill-down'],
       ['mcpscope-tasks', 'mcpscope / Agent tasks'],
       ['mcpscope-auth', 'mcpscope / Auth'],
+      ['mcpscope-checkpoints', 'mcpscope / Human checkpoints'],
       ['mcpscope-collector', 'mcpscope / Collector health'],
     ]);
   });
@@ -154,6 +155,21 @@ describe('dashboards', () => {
         '7 Failures by reason',
         '8 Token refreshes',
         '9 Failing now',
+      ],
+      'mcpscope-checkpoints': [
+        '100 At a glance',
+        '1 Pending now',
+        '2 Oldest pending',
+        '3 Approval ratio',
+        '4 Unapproved or modified writes',
+        '101 Decisions',
+        '5 Decisions by outcome',
+        '6 Wait for a decision',
+        '7 Pending by tool',
+        '102 Writes',
+        '8 Writes by verdict',
+        '9 Unapproved, modified and stale writes',
+        '10 Orphaned writes by tool',
       ],
       'mcpscope-collector': [
         '100 At a glance',

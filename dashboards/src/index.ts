@@ -8,6 +8,7 @@ export {
   type PanelQueryRef,
 } from './all-dashboards.js';
 export { authDashboard } from './auth.js';
+export { checkpointsDashboard } from './checkpoints.js';
 export { collectorHealthDashboard } from './collector-health.js';
 export { dashboardsConfigFor, defaultDashboardsConfig, type DashboardsConfig } from './config.js';
 export {

@@ -49,9 +49,9 @@ const instant = z
   })
   .optional();
 
-const label = z.string().min(1).max(256).optional();
+export const label = z.string().min(1).max(256).optional();
 
-const integer = (min: number, max: number) =>
+export const integer = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d{1,9}$/, `expected an integer from ${min} to ${max}`)

@@ -1,5 +1,8 @@
 import type { FeedbackVerdict, TaskOutcome } from '../rollup/task-outcome.js';
 import type { TaskRollup, ToolCallRollup } from '../rollup/task-rollup.js';
+import type { TaskCheckpoints } from './checkpoint-views.js';
+
+export type * from './checkpoint-views.js';
 
 /** The shapes the JSON API returns and the store's reads produce; the CLI prints them too. */
 
@@ -51,6 +54,8 @@ export interface ToolCallView extends Pick<
 export interface TaskDetail {
   task: TaskSummary;
   calls: ToolCallView[];
+  /** Its human checkpoints and writes (see `checkpoint-views.ts`). */
+  checkpoints?: TaskCheckpoints;
 }
 
 /** Calls of one tool over some time: counts and latency percentiles. */

@@ -10,6 +10,7 @@ import {
 import { makeSpan, toolCallSpan } from '../pipeline/test-support/spans.js';
 import { workloadBatches } from '../pipeline/test-support/workload.js';
 import { openTempStore } from '../store/test-support/temp-store.js';
+import { CheckpointMetrics } from './checkpoint-metrics.js';
 import { CollectorMetrics } from './collector-metrics.js';
 import { METRICS, OVERFLOW_LABEL_VALUE } from './names.js';
 
@@ -40,12 +41,65 @@ const setup = async (options: ConstructorParameters<typeof CollectorMetrics>[0] 
     batchIntervalMs: 1,
     onCommitted: (result, seconds) => metrics.committed(result, seconds),
   });
-  return { ...opened, metrics, queue, advance: (ms: number) => (clock += ms) };
+  return { ...opened, metrics, queue, advance: (ms: number) => (clock += ms), now: () => clock };
+};
+
+/** A decided checkpoint, a pending one, and its write, orphaned: its caller timed out, its server finished. */
+const checkpointSpans = () => {
+  const step = (span: string, step: string, id: string, extra: Record<string, string | number> = {}) =>
+    makeSpan({
+      trace: `checkpoint-${span}`,
+      span,
+      name: `checkpoint ${step} apply_changes`,
+      startMs: 60_000,
+      durationMs: 1,
+      service: 'infra',
+      attributes: {
+        'mcpscope.checkpoint.id': id,
+        'mcpscope.checkpoint.step': step,
+        'gen_ai.tool.name': 'apply_changes',
+        ...extra,
+      },
+    });
+  const write = {
+    'mcp.method.name': 'tools/call',
+    'gen_ai.tool.name': 'apply_changes',
+    'mcpscope.checkpoint.id': 'cp-1',
+    'mcpscope.tool.read_only': false,
+    'mcpscope.tool.destructive': true,
+  };
+  return [
+    step('propose-1', 'propose', 'cp-1'),
+    step('decide-1', 'decide', 'cp-1', { 'mcpscope.checkpoint.outcome': 'approved' }),
+    step('propose-2', 'propose', 'cp-2'),
+    makeSpan({
+      trace: 'write',
+      span: 'write-caller',
+      name: 'tools/call apply_changes',
+      kind: 'client',
+      startMs: 61_000,
+      durationMs: 10,
+      service: 'agent',
+      error: true,
+      attributes: { ...write, 'error.type': 'timeout' },
+    }),
+    makeSpan({
+      trace: 'write',
+      span: 'write-server',
+      parent: 'write-caller',
+      name: 'tools/call apply_changes',
+      kind: 'server',
+      startMs: 61_001,
+      durationMs: 50,
+      service: 'infra',
+      attributes: write,
+    }),
+  ];
 };
 
 describe('collector metrics', () => {
   it('exposes every metric of names.ts with its labels, derived from committed spans only', async () => {
-    const { metrics, queue, advance, store } = await setup({ taskSettleSeconds: 30 });
+    const { metrics, queue, advance, store, now } = await setup({ taskSettleSeconds: 30 });
     for (const batch of workloadBatches()) await queue.accept(batch);
     const refresh = (span: string, reason: string, outcome: string) =>
       makeSpan({
@@ -88,6 +142,23 @@ describe('collector metrics', () => {
     advance(1_000);
     // The workload's tasks; the two refresh spans, alone in their traces, are auth events, not tasks.
     expect(metrics.settleIdleTasks()).toBe(5);
+    // Checkpoint metrics, from a store of their own so the counts above stay the workload's.
+    const checkpointStore = await openTempStore();
+    const workloadCleanup = cleanup;
+    cleanup = async () => {
+      await checkpointStore.cleanup();
+      await workloadCleanup();
+    };
+    const checkpointMetrics = new CheckpointMetrics({
+      registry: metrics.registry,
+      store: checkpointStore.store,
+      settleSeconds: 30,
+      now,
+    });
+    checkpointMetrics.committed(await checkpointStore.store.commit(checkpointSpans()));
+    advance(30_000);
+    await checkpointMetrics.settle();
+    await checkpointMetrics.refreshPending();
 
     const text = await metrics.exposition();
     for (const definition of Object.values(METRICS)) {

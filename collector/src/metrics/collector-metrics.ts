@@ -94,7 +94,8 @@ const authReason = (value: string | null): AuthReason =>
 export class CollectorMetrics implements IngestObserver {
   readonly registry = new Registry();
   private readonly metrics: Record<MetricKey, AnyMetric>;
-  private readonly labels: LabelValueCaps;
+  /** The caps of every span-derived label; the checkpoint metrics share them. */
+  readonly labels: LabelValueCaps;
   private readonly recentCalls = new RecentCallSpans();
   private readonly retries = new RetryLedger();
   private readonly pendingTasks = new Map<string, PendingTask>();

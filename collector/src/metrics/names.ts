@@ -22,6 +22,7 @@ export const LABEL = {
   rule: 'rule',
   kind: 'kind',
   label: 'label',
+  destructive: 'destructive',
 } as const;
 export type LabelName = (typeof LABEL)[keyof typeof LABEL];
 
@@ -43,6 +44,10 @@ export const TOKEN_USAGE_BUCKETS = [
 ];
 /** Task durations span seconds to an hour. */
 export const TASK_DURATION_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+/** A human's answer takes seconds to a day. */
+export const CHECKPOINT_WAIT_BUCKETS = [
+  1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400,
+];
 export const COMMIT_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export interface MetricDefinition {
@@ -119,6 +124,45 @@ export const METRICS = {
     type: 'counter',
     help: 'Verdicts recorded on tasks ("was the result correct?"), by verdict (correct, incorrect).',
     labels: [LABEL.verdict],
+  }),
+
+  // Human checkpoints and writes (see docs/checkpoint-verdicts.md); counted once a checkpoint or write settles.
+  checkpoints: define({
+    name: 'mcpscope_checkpoints_total',
+    type: 'counter',
+    help: 'Human checkpoints decided, by service, tool and outcome (approved, rejected, expired, cancelled).',
+    labels: [LABEL.serviceName, LABEL.tool, LABEL.outcome],
+  }),
+  checkpointWait: define({
+    name: 'mcpscope_checkpoint_wait_seconds',
+    type: 'histogram',
+    help: 'Time from a checkpoint request to its decision.',
+    labels: [LABEL.serviceName, LABEL.tool],
+    buckets: CHECKPOINT_WAIT_BUCKETS,
+  }),
+  checkpointsPending: define({
+    name: 'mcpscope_checkpoints_pending',
+    type: 'gauge',
+    help: 'Human checkpoints requested and not decided yet.',
+    labels: [LABEL.serviceName, LABEL.tool],
+  }),
+  checkpointPendingOldest: define({
+    name: 'mcpscope_checkpoint_pending_oldest_seconds',
+    type: 'gauge',
+    help: 'How long the oldest pending checkpoint of a service has waited.',
+    labels: [LABEL.serviceName],
+  }),
+  writes: define({
+    name: 'mcpscope_writes_total',
+    type: 'counter',
+    help: 'Executed writes (tools not annotated read-only), each under its worst verdict: modified, unapproved, stale, approved.',
+    labels: [LABEL.serviceName, LABEL.tool, LABEL.verdict],
+  }),
+  orphanedWrites: define({
+    name: 'mcpscope_orphaned_writes_total',
+    type: 'counter',
+    help: 'Writes the server completed after their caller gave up (timeout, closed connection, cancelled): possible stuck locks.',
+    labels: [LABEL.serviceName, LABEL.tool, LABEL.destructive],
   }),
 
   // Auth.
@@ -262,3 +306,5 @@ export const NO_ERROR_LABEL_VALUE = '';
 export { FEEDBACK_VERDICTS, TASK_OUTCOMES } from '../rollup/task-outcome.js';
 export type { FeedbackVerdict, TaskOutcome } from '../rollup/task-outcome.js';
 export { UNNAMED_ERROR_TYPE } from '../rollup/failed-call.js';
+export { CHECKPOINT_OUTCOMES } from '../rollup/checkpoint-conventions.js';
+export { WRITE_VERDICTS } from '../rollup/checkpoints.js';

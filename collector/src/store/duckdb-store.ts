@@ -6,9 +6,18 @@ import type {
   ToolMinuteRollup,
   ToolSummary,
 } from '../api/views.js';
+import type { CheckpointPage, CheckpointQuery, WritePage, WriteQuery } from '../api/checkpoint-views.js';
 import type { SpanRecord } from '../model/span.js';
+import type { CheckpointState } from '../rollup/checkpoints.js';
 import type { FeedbackVerdict } from '../rollup/index.js';
 import { StoreConnections, type ConnectionOperation } from './duckdb/connections.js';
+import {
+  checkpointsAndWrites,
+  listCheckpoints,
+  listWrites,
+  pendingCheckpoints,
+  taskCheckpoints,
+} from './duckdb/checkpoint-queries.js';
 import { commitIngestBatch } from './duckdb/ingest-commit.js';
 import {
   checkpoint,
@@ -183,7 +192,27 @@ export class DuckDbStore implements SpanStore {
   }
 
   getTask(taskId: string): Promise<TaskDetail | null> {
-    return this.read((connection) => getTask(connection, taskId));
+    return this.read(async (connection) => {
+      const detail = await getTask(connection, taskId);
+      if (detail === null) return null;
+      return { ...detail, checkpoints: await taskCheckpoints(connection, taskId, Date.now()) };
+    });
+  }
+
+  listCheckpoints(query: CheckpointQuery): Promise<CheckpointPage> {
+    return this.read((connection) => listCheckpoints(connection, query, Date.now()));
+  }
+
+  listWrites(query: WriteQuery): Promise<WritePage> {
+    return this.read((connection) => listWrites(connection, query));
+  }
+
+  pendingCheckpoints(): Promise<CheckpointState[]> {
+    return this.read((connection) => pendingCheckpoints(connection));
+  }
+
+  checkpointsAndWrites(checkpointIds: readonly string[], traceIds: readonly string[]) {
+    return this.read((connection) => checkpointsAndWrites(connection, checkpointIds, traceIds));
   }
 
   listTools(range: TimeRange): Promise<ToolSummary[]> {

@@ -2,6 +2,7 @@ import type { SpanRecord } from '../model/span.js';
 import type { SpanFacts, TaskRollup, ToolCallRollup } from '../rollup/index.js';
 import type { FeedbackVerdict } from '../rollup/task-outcome.js';
 import type * as Api from '../api/views.js';
+import type { CheckpointReads } from './checkpoint-port.js';
 
 /** What a commit changed, for metrics and forwarding (duplicates excluded). */
 export interface CommitResult {
@@ -37,7 +38,7 @@ export interface RollupResult {
  * Where spans and their rollups live. One DuckDB file today; the interface is what a distributed
  * engine would implement when one machine's disk is not enough.
  */
-export interface SpanStore {
+export interface SpanStore extends CheckpointReads {
   /** Appends the new spans in one transaction and resolves after COMMIT; rollups follow shortly. */
   commit(spans: readonly SpanRecord[]): Promise<CommitResult>;
   /** Rolls up everything committed so far; reads do this themselves first. */

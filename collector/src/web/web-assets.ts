@@ -21,6 +21,7 @@ const OWN_ASSETS: Record<string, string> = {
   'tools-page.js': JS,
   'auth-page.js': JS,
   'table.js': JS,
+  'checkpoints-section.js': JS,
   'style.css': CSS,
   'favicon.svg': 'image/svg+xml',
 };

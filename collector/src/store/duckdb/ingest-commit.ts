@@ -3,6 +3,7 @@ import type { SpanRecord } from '../../model/span.js';
 import { spanFacts, spanKey } from '../../rollup/index.js';
 import type { CommitResult } from '../ports.js';
 import { appendPendingMarks, appendSpanFeedback, appendSpans } from './appenders.js';
+import { appendCheckpointSteps } from './checkpoint-steps.js';
 import type { PendingLedger } from './pending-ledger.js';
 import type { ProducerClaims } from './producer-claims.js';
 import { groupByTrace, loadSpanKeys, loadTraces, type KnownIds } from './stored-spans.js';
@@ -52,6 +53,7 @@ export const commitIngestBatch = async (
     await appendPendingMarks(connection, factsByTrace, seq);
     await appendSpanFeedback(connection, newFacts);
     await claims.record(connection, newClaims);
+    await appendCheckpointSteps(connection, stored, newFacts);
   });
   ledger.committed(factsByTrace, seq);
   claims.committed(newClaims);

@@ -127,6 +127,22 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 9,
+    description: 'human checkpoints and writes: one row per proposal, decision and annotated tool call',
+    statements: [
+      // Kept past raw-span retention, like the rollups; verdicts are computed from all rows of a
+      // checkpoint when read, so the order the steps arrived in never matters.
+      `CREATE TABLE checkpoint_steps (
+        trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_span_id VARCHAR, step VARCHAR NOT NULL,
+        checkpoint_id VARCHAR, kind VARCHAR, tool VARCHAR, service VARCHAR NOT NULL, span_kind VARCHAR NOT NULL,
+        start_ns BIGINT NOT NULL, end_ns BIGINT NOT NULL, outcome VARCHAR, reviewer VARCHAR,
+        requested_at_ms BIGINT, expires_at_ms BIGINT, mode VARCHAR, arguments_fingerprint VARCHAR,
+        state_version VARCHAR, read_only BOOLEAN, destructive BOOLEAN, idempotent BOOLEAN, error_type VARCHAR,
+        ingested_ms BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 11,
     description: 'what a span says of its task when it names none (rollup/task-grouping.ts)',
     statements: [

@@ -1,6 +1,7 @@
 // One task: its figures, its calls in time order with retries linked, and the feedback form.
 import { useState } from 'preact/hooks';
 import { callApi, useApi } from './api.js';
+import { CheckpointsSection } from './checkpoints-section.js';
 import { formatCount, formatMs, formatTime } from './format.js';
 import { GrafanaLink, html, Layout, LoadError, traceHref } from './layout.js';
 
@@ -206,6 +207,8 @@ export function TaskPage() {
               <${Summary} task=${detail.task} />
               <h2>Calls</h2>
               <${Calls} calls=${detail.calls} taskDurationMs=${detail.task.durationMs} />
+              <h2>Human checkpoints</h2>
+              <${CheckpointsSection} checkpoints=${detail.checkpoints} />
               <h2>Feedback</h2>
               <${FeedbackForm} taskId=${taskId} feedback=${detail.task.feedback} />
             `
