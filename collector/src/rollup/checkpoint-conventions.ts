@@ -1,27 +1,41 @@
 /**
  * Attribute names of human checkpoints and tool annotations, as the instrumentation writes them (see
- * `docs/checkpoint-verdicts.md`). The instrumentation's conventions module defines the same strings; this copy
- * lets the collector read them today.
+ * `docs/checkpoint-verdicts.md`), under the short names the collector's rules use.
  */
-export const ATTR_CHECKPOINT_ID = 'mcpscope.checkpoint.id';
-export const ATTR_CHECKPOINT_STEP = 'mcpscope.checkpoint.step';
-export const ATTR_CHECKPOINT_KIND = 'mcpscope.checkpoint.kind';
-export const ATTR_CHECKPOINT_OUTCOME = 'mcpscope.checkpoint.outcome';
-export const ATTR_CHECKPOINT_REVIEWER = 'mcpscope.checkpoint.reviewer';
-export const ATTR_CHECKPOINT_REQUESTED_AT = 'mcpscope.checkpoint.requested_at';
-export const ATTR_CHECKPOINT_EXPIRES_AT = 'mcpscope.checkpoint.expires_at';
-export const ATTR_CHECKPOINT_MODE = 'mcpscope.checkpoint.mode';
-export const ATTR_CHECKPOINT_ARGUMENTS_FINGERPRINT = 'mcpscope.checkpoint.arguments_fingerprint';
-export const ATTR_CHECKPOINT_STATE_VERSION = 'mcpscope.checkpoint.state_version';
-export const ATTR_TOOL_READ_ONLY = 'mcpscope.tool.read_only';
-export const ATTR_TOOL_DESTRUCTIVE = 'mcpscope.tool.destructive';
-export const ATTR_TOOL_IDEMPOTENT = 'mcpscope.tool.idempotent';
+import {
+  ATTR_MCPSCOPE_CHECKPOINT_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_CHECKPOINT_EXPIRES_AT,
+  ATTR_MCPSCOPE_CHECKPOINT_ID,
+  ATTR_MCPSCOPE_CHECKPOINT_KIND,
+  ATTR_MCPSCOPE_CHECKPOINT_MODE,
+  ATTR_MCPSCOPE_CHECKPOINT_OUTCOME,
+  ATTR_MCPSCOPE_CHECKPOINT_REQUESTED_AT,
+  ATTR_MCPSCOPE_CHECKPOINT_REVIEWER,
+  ATTR_MCPSCOPE_CHECKPOINT_STATE_VERSION,
+  ATTR_MCPSCOPE_CHECKPOINT_STEP,
+  ATTR_MCPSCOPE_TOOL_DESTRUCTIVE,
+  ATTR_MCPSCOPE_TOOL_IDEMPOTENT,
+  ATTR_MCPSCOPE_TOOL_READ_ONLY,
+  CHECKPOINT_OUTCOMES,
+} from '@mcpscope/instrumentation/conventions';
 
-export const CHECKPOINT_STEPS = ['propose', 'decide'] as const;
-export type CheckpointStepName = (typeof CHECKPOINT_STEPS)[number];
-
-export const CHECKPOINT_OUTCOMES = ['approved', 'rejected', 'expired', 'cancelled'] as const;
-export type CheckpointOutcome = (typeof CHECKPOINT_OUTCOMES)[number];
+export {
+  ATTR_MCPSCOPE_CHECKPOINT_ARGUMENTS_FINGERPRINT as ATTR_CHECKPOINT_ARGUMENTS_FINGERPRINT,
+  ATTR_MCPSCOPE_CHECKPOINT_EXPIRES_AT as ATTR_CHECKPOINT_EXPIRES_AT,
+  ATTR_MCPSCOPE_CHECKPOINT_ID as ATTR_CHECKPOINT_ID,
+  ATTR_MCPSCOPE_CHECKPOINT_KIND as ATTR_CHECKPOINT_KIND,
+  ATTR_MCPSCOPE_CHECKPOINT_MODE as ATTR_CHECKPOINT_MODE,
+  ATTR_MCPSCOPE_CHECKPOINT_OUTCOME as ATTR_CHECKPOINT_OUTCOME,
+  ATTR_MCPSCOPE_CHECKPOINT_REQUESTED_AT as ATTR_CHECKPOINT_REQUESTED_AT,
+  ATTR_MCPSCOPE_CHECKPOINT_REVIEWER as ATTR_CHECKPOINT_REVIEWER,
+  ATTR_MCPSCOPE_CHECKPOINT_STATE_VERSION as ATTR_CHECKPOINT_STATE_VERSION,
+  ATTR_MCPSCOPE_CHECKPOINT_STEP as ATTR_CHECKPOINT_STEP,
+  ATTR_MCPSCOPE_TOOL_DESTRUCTIVE as ATTR_TOOL_DESTRUCTIVE,
+  ATTR_MCPSCOPE_TOOL_IDEMPOTENT as ATTR_TOOL_IDEMPOTENT,
+  ATTR_MCPSCOPE_TOOL_READ_ONLY as ATTR_TOOL_READ_ONLY,
+  CHECKPOINT_OUTCOMES,
+};
+export { CHECKPOINT_STEPS, type CheckpointOutcome } from '@mcpscope/instrumentation/conventions';
 
 /** A checkpoint's status: its outcome once decided, `pending` before. */
 export const CHECKPOINT_STATUSES = ['pending', ...CHECKPOINT_OUTCOMES] as const;
