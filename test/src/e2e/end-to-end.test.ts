@@ -20,7 +20,14 @@ import {
   type AlertsConfig,
 } from '../../../alerts/src/index.js';
 import { expandGrafanaVariables, listPanelQueries } from '../../../dashboards/src/index.js';
-import { SECRET_VALUES, SERVICE_NAMES, TASKS, taskIdFor } from '../../../examples/src/scenario.mjs';
+import {
+  checkpointTruth,
+  SECRET_VALUES,
+  SERVICE_NAMES,
+  TASKS,
+  taskIdFor,
+} from '../../../examples/src/scenario.mjs';
+import type { TaskCheckpoints } from '@mcpscope/collector';
 import { ensureDebianTool } from '../support/debian-tools.js';
 import { eventually, startProcess, type RunningProcess } from '../support/processes.js';
 import { startPrometheusStack, type PrometheusStack } from '../support/prometheus-stack.js';
@@ -181,6 +188,71 @@ describe('end to end', () => {
     expect(main.last).toEqual(main.truth);
     expect(collector.logs()).toMatch(/collector listening[\s\S]*collector listening/);
   }, 200_000);
+
+  it("reports each scripted task's human checkpoints, writes and orphaned writes as the scenario says", async () => {
+    const byKey = <T>(items: T[]) => items.map((item) => JSON.stringify(item)).sort();
+    const reportedOf = (checkpoints: TaskCheckpoints | undefined) => ({
+      checkpoints: byKey(
+        (checkpoints?.checkpoints ?? []).map(({ kind, tool, status }) => ({ kind, tool, outcome: status })),
+      ),
+      // A write that never ran is listed by the API, but only executed writes carry a verdict in the truth.
+      writes: byKey(
+        (checkpoints?.writeList ?? [])
+          .filter((write) => write.verdict !== 'not_executed')
+          .map(({ tool, verdict }) => ({ tool, verdict })),
+      ),
+      orphanedWrites: byKey(
+        (checkpoints?.writeList ?? [])
+          .filter((write) => write.orphaned)
+          .map(({ tool, destructive }) => ({ tool, destructive })),
+      ),
+    });
+    const truthOf = (task: (typeof TASKS)[number]) => {
+      const truth = checkpointTruth(task);
+      return {
+        checkpoints: byKey(truth.checkpoints),
+        writes: byKey(truth.writes),
+        orphanedWrites: byKey(truth.orphanedWrites),
+      };
+    };
+    const expected = Object.fromEntries(TASKS.map((task) => [task.id, truthOf(task)]));
+    let last: Record<string, unknown> = {};
+    await eventually(
+      async () => {
+        last = {};
+        for (const task of TASKS) {
+          const detail = await collector.get<{ checkpoints?: TaskCheckpoints }>(
+            `/api/tasks/${encodeURIComponent(taskIdFor(task, 'main'))}`,
+          );
+          last[task.id] = reportedOf(detail.checkpoints);
+        }
+        return JSON.stringify(last) === JSON.stringify(expected) ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 2000, what: 'the checkpoints of the main run to equal the scenario' },
+    ).catch(() => undefined);
+    expect(last).toEqual(expected);
+  }, 200_000);
+
+  it("pages on-call for the demo's unapproved and modified writes, and warns of its stale plan and orphaned apply", async () => {
+    const fired = new Set<string>();
+    const expected = {
+      McpscopeUnapprovedWrite: 'on-call',
+      McpscopeApprovedArgumentsModified: 'on-call',
+      McpscopeStalePlanApplied: 'warnings',
+      McpscopeOrphanedDestructiveWrite: 'warnings',
+    };
+    await eventually(
+      () => {
+        for (const alert of stack.delivered) {
+          const receiver = expected[alert.labels.alertname as keyof typeof expected];
+          if (receiver !== undefined && alert.receiver === receiver) fired.add(alert.labels.alertname!);
+        }
+        return fired.size === Object.keys(expected).length ? true : undefined;
+      },
+      { timeoutMs: 90_000, what: 'the checkpoint alerts of the demo at their receivers' },
+    ).catch(() => undefined);
+    expect([...fired].sort()).toEqual(Object.keys(expected).sort());
+  }, 120_000);
 
   it('leaks no secret of the workload into storage, API, metrics, forwarded spans or logs', async () => {
     const { tasks } = await collector.get<{ tasks: ApiTask[] }>('/api/tasks?limit=500');
