@@ -1,6 +1,7 @@
 // A task's human checkpoints: counts by status, wait, its writes' verdicts, each checkpoint and write.
 import { formatCount, formatMs, formatTime } from './format.js';
 import { html } from './layout.js';
+import { Table, TermList } from './table.js';
 
 const STATUSES = ['approved', 'rejected', 'expired', 'cancelled', 'pending'];
 const VERDICTS = [
@@ -38,70 +39,37 @@ export function CheckpointsSection({ checkpoints }) {
     ],
   ];
   return html`
-    <dl class="summary checkpoint-summary">
-      ${items.map(
-        ([term, value]) =>
-          html`<div>
-            <dt>${term}</dt>
-            <dd>${value}</dd>
-          </div>`,
-      )}
-    </dl>
-    <table class="checkpoints">
-      <caption>
-        Checkpoints in the order they were requested, with the writes that claimed them
-      </caption>
-      <thead>
+    <${TermList} className="summary checkpoint-summary" items=${items} />
+    <${Table}
+      className="checkpoints"
+      caption="Checkpoints in the order they were requested, with the writes that claimed them"
+      columns=${['Checkpoint', 'Tool', 'Status', 'Wait', 'Requested (UTC)', 'Writes']}
+      rows=${checkpoints.checkpoints}
+      renderRow=${(checkpoint) => html`
         <tr>
-          <th scope="col">Checkpoint</th>
-          <th scope="col">Tool</th>
-          <th scope="col">Status</th>
-          <th scope="col">Wait</th>
-          <th scope="col">Requested (UTC)</th>
-          <th scope="col">Writes</th>
+          <th scope="row">${checkpoint.checkpointId}</th>
+          <td>${checkpoint.tool ?? '–'}</td>
+          <td><span class=${`checkpoint-${checkpoint.status}`}>${checkpoint.status}</span></td>
+          <td>${waitText(checkpoint)}</td>
+          <td>${formatTime(checkpoint.requestedAt)}</td>
+          <td>${checkpoint.writes.map(verdictText).join('; ') || '–'}</td>
         </tr>
-      </thead>
-      <tbody>
-        ${checkpoints.checkpoints.map(
-          (checkpoint) => html`
-            <tr>
-              <th scope="row">${checkpoint.checkpointId}</th>
-              <td>${checkpoint.tool ?? '–'}</td>
-              <td><span class=${`checkpoint-${checkpoint.status}`}>${checkpoint.status}</span></td>
-              <td>${waitText(checkpoint)}</td>
-              <td>${formatTime(checkpoint.requestedAt)}</td>
-              <td>${checkpoint.writes.map(verdictText).join('; ') || '–'}</td>
-            </tr>
-          `,
-        )}
-      </tbody>
-    </table>
-    <table class="writes">
-      <caption>
-        Writes in this task (tools not annotated read-only), each under its worst verdict
-      </caption>
-      <thead>
+      `}
+    />
+    <${Table}
+      className="writes"
+      caption="Writes in this task (tools not annotated read-only), each under its worst verdict"
+      columns=${['Tool', 'Verdict', 'Checkpoint', 'Caller error', 'Started (UTC)']}
+      rows=${checkpoints.writeList}
+      renderRow=${(write) => html`
         <tr>
-          <th scope="col">Tool</th>
-          <th scope="col">Verdict</th>
-          <th scope="col">Checkpoint</th>
-          <th scope="col">Caller error</th>
-          <th scope="col">Started (UTC)</th>
+          <th scope="row">${write.tool ?? '–'}</th>
+          <td><span class=${`verdict-${write.verdict}`}>${verdictText(write)}</span></td>
+          <td>${write.checkpointId ?? '–'}</td>
+          <td>${write.callerErrorType ?? '–'}</td>
+          <td>${formatTime(write.startTime)}</td>
         </tr>
-      </thead>
-      <tbody>
-        ${checkpoints.writeList.map(
-          (write) => html`
-            <tr>
-              <th scope="row">${write.tool ?? '–'}</th>
-              <td><span class=${`verdict-${write.verdict}`}>${verdictText(write)}</span></td>
-              <td>${write.checkpointId ?? '–'}</td>
-              <td>${write.callerErrorType ?? '–'}</td>
-              <td>${formatTime(write.startTime)}</td>
-            </tr>
-          `,
-        )}
-      </tbody>
-    </table>
+      `}
+    />
   `;
 }

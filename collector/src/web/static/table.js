@@ -1,5 +1,20 @@
 import { html } from './layout.js';
 
+/** Terms and their values, as the top of a task page and its checkpoints show them. */
+export function TermList({ items, className = 'summary' }) {
+  return html`
+    <dl class=${className}>
+      ${items.map(
+        ([term, value]) =>
+          html`<div>
+            <dt>${term}</dt>
+            <dd>${value}</dd>
+          </div>`,
+      )}
+    </dl>
+  `;
+}
+
 /**
  * A data table as every page draws one: column headers, an optional caption, one row per item, in a
  * scrolling wrapper; a sentence instead when there is nothing to show. Rows stay the page's own.

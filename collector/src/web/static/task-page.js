@@ -4,6 +4,7 @@ import { callApi, useApi } from './api.js';
 import { CheckpointsSection } from './checkpoints-section.js';
 import { formatCount, formatMs, formatTime } from './format.js';
 import { GrafanaLink, html, Layout, LoadError, traceHref } from './layout.js';
+import { TermList } from './table.js';
 
 const taskIdFromPath = () => decodeURIComponent(location.pathname.replace(/^\/tasks\//, ''));
 
@@ -16,7 +17,7 @@ const mcpTaskText = ({ status, inputRequiredMs }) =>
 
 const callAnchor = (spanId) => `call-${spanId}`;
 
-function Summary({ task }) {
+function TaskSummary({ task }) {
   const items = [
     ['Outcome', html`<span class=${`outcome outcome-${task.outcome}`}>${task.outcome}</span>`],
     ['Started (UTC)', formatTime(task.startTime)],
@@ -37,17 +38,7 @@ function Summary({ task }) {
       </ul>`,
     ],
   ];
-  return html`
-    <dl class="summary">
-      ${items.map(
-        ([term, value]) =>
-          html`<div>
-            <dt>${term}</dt>
-            <dd>${value}</dd>
-          </div>`,
-      )}
-    </dl>
-  `;
+  return html`<${TermList} items=${items} />`;
 }
 
 const argumentsText = (value) =>
@@ -204,7 +195,7 @@ export function TaskPage() {
       ${
         detail
           ? html`
-              <${Summary} task=${detail.task} />
+              <${TaskSummary} task=${detail.task} />
               <h2>Calls</h2>
               <${Calls} calls=${detail.calls} taskDurationMs=${detail.task.durationMs} />
               <h2>Human checkpoints</h2>
