@@ -43,18 +43,28 @@ interface PoolWorker {
   ready: boolean;
 }
 
+/**
+ * A worker's heap is bounded, so its garbage is collected before it adds to the process's resident
+ * memory (unbounded, V8 sizes it by the machine's memory and RSS under a flood passed 500 MiB). A
+ * request's decoded spans stay far below it: the work budget bounds each at the decompressed cap.
+ */
+const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
+
 // From the built package the worker is plain JavaScript; from sources (tests, benches) it is
 // TypeScript, loaded through tsx the way the tests and benches load everything else.
 const startWorker = (workerData: CollectorRedaction): Worker => {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./prepare-worker.js', import.meta.url), { workerData });
+    return new Worker(new URL('./prepare-worker.js', import.meta.url), {
+      workerData,
+      resourceLimits: WORKER_RESOURCE_LIMITS,
+    });
   }
   // tsx's ESM entry, found through its package.json: `require.resolve` would give the CommonJS one.
   const tsxPackage = createRequire(import.meta.url).resolve('tsx/package.json');
   const tsx = new URL('dist/esm/api/index.mjs', pathToFileURL(tsxPackage)).href;
   const entry = new URL('./prepare-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_RESOURCE_LIMITS });
 };
 
 /**
