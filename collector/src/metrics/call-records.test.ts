@@ -150,3 +150,43 @@ describe('retry ledger', () => {
     expect(ledger.take([retry('caller', 'agent', ['server'], false)], 40_000)).toEqual([]);
   });
 });
+
+describe('a caller whose span cannot see an isError result', () => {
+  it("takes the tool error its server's record of the call saw, and the server keeps its own", async () => {
+    const metrics = new CollectorMetrics({ defaultMetrics: false });
+    // The Python `mcp` SDK's shapes: the caller's span has neither tool name nor error.
+    const caller = makeSpan({
+      trace: 'py',
+      span: 'caller',
+      name: 'MCP send tools/call refresh_state',
+      kind: 'client',
+      startMs: 0,
+      durationMs: 10,
+      service: 'py-agent',
+      attributes: { 'mcp.method.name': 'tools/call' },
+    });
+    const server = makeSpan({
+      trace: 'py',
+      span: 'server',
+      parent: 'caller',
+      name: 'tools/call refresh_state',
+      kind: 'server',
+      startMs: 1,
+      durationMs: 5,
+      service: 'py-server',
+      error: true,
+      attributes: {
+        'mcp.method.name': 'tools/call',
+        'gen_ai.tool.name': 'refresh_state',
+        'error.type': 'tool_error',
+      },
+    });
+    for (const span of [server, caller])
+      metrics.committed({ stored: [span], facts: [spanFacts(span)], duplicates: 0 }, 0.001);
+    const text = await metrics.exposition();
+    for (const side of ['client', 'server'])
+      expect(text).toContain(
+        `mcp_${side}_operation_duration_seconds_count{service_name="py-${side === 'client' ? 'agent' : 'server'}",mcp_method_name="tools/call",gen_ai_tool_name="refresh_state",error_type="tool_error"} 1`,
+      );
+  });
+});

@@ -1,4 +1,4 @@
-import { sameCall, spanKey, TOOLS_CALL_METHOD, type SpanFacts } from '../rollup/index.js';
+import { sameCall, spanErrorType, spanKey, TOOLS_CALL_METHOD, type SpanFacts } from '../rollup/index.js';
 
 export type CallSide = 'client' | 'server';
 
@@ -23,10 +23,13 @@ export class RecentCallSpans {
 
   /**
    * Remembers a tool-call span. `second` when another record of the same call on its side came first;
-   * `tool` is the call's tool as this span or a known record of the same call (either side) names it.
+   * `tool` is the call's tool as this span or a known record of the same call (either side) names it;
+   * `errorType` is this span's error or, on the caller's side, the error a known server record of the
+   * same call saw (a caller's span that cannot read an `isError` result, as the Python `mcp` SDK's).
    */
-  observe(facts: SpanFacts): { second: boolean; tool: string | null } {
-    if (facts.method !== TOOLS_CALL_METHOD) return { second: false, tool: facts.tool };
+  observe(facts: SpanFacts): { second: boolean; tool: string | null; errorType: string | null } {
+    const own = spanErrorType(facts);
+    if (facts.method !== TOOLS_CALL_METHOD) return { second: false, tool: facts.tool, errorType: own };
     const side = callSide(facts);
     const key = spanKey(facts.traceId, facts.spanId);
     const parent =
@@ -41,6 +44,14 @@ export class RecentCallSpans {
     return {
       second: peers.some((peer) => callSide(peer) === side),
       tool: facts.tool ?? peers.find((peer) => peer.tool !== null)?.tool ?? null,
+      errorType:
+        own ??
+        (side === 'client'
+          ? (peers
+              .filter((peer) => callSide(peer) === 'server')
+              .map(spanErrorType)
+              .find((type) => type !== null) ?? null)
+          : null),
     };
   }
 

@@ -16,7 +16,6 @@ import {
 import type { SpanRecord } from '../model/span.js';
 import {
   FEEDBACK_VERDICTS,
-  spanErrorType,
   spanFacts,
   TASK_OUTCOMES,
   TOOLS_CALL_METHOD,
@@ -270,7 +269,7 @@ export class CollectorMetrics implements IngestObserver {
           service_name: service,
           mcp_method_name: this.labels.value(LABEL.method, facts.method as string),
           gen_ai_tool_name: tool === null ? '' : this.labels.value(LABEL.tool, tool, service),
-          error_type: this.labels.value(LABEL.errorType, spanErrorType(facts) ?? NO_ERROR_LABEL_VALUE),
+          error_type: this.labels.value(LABEL.errorType, call.errorType ?? NO_ERROR_LABEL_VALUE),
         },
         Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e9,
       );
