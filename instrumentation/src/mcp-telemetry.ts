@@ -1,3 +1,4 @@
+import { learnProtocolVersion, negotiatedVersion } from './protocol-version.js';
 import {
   context,
   diag,
@@ -111,15 +112,6 @@ const metaGetter = {
     const value = carrier[key];
     return typeof value === 'string' ? value : undefined;
   },
-};
-
-/** Negotiated protocol versions, learned from `initialize` results on either side. */
-const protocolVersions = new WeakMap<object, string>();
-const negotiatedVersion = (protocol: ProtocolLike): string | undefined => {
-  const learned = protocolVersions.get(protocol);
-  if (learned !== undefined) return learned;
-  const negotiated = protocol._negotiatedProtocolVersion;
-  return typeof negotiated === 'string' ? negotiated : undefined;
 };
 
 const taskIdFrom = (ctx: Context): string | undefined =>
@@ -462,7 +454,7 @@ export class McpTelemetry {
       const method = request.method;
       const value = (result ?? {}) as { protocolVersion?: unknown };
       if (method === 'initialize' && typeof value.protocolVersion === 'string') {
-        protocolVersions.set(protocol, value.protocolVersion);
+        learnProtocolVersion(protocol, value.protocolVersion);
       }
       if (method === 'tools/list') rememberToolAnnotations(protocol, value);
       recordResult(span, method, value, (taskId) => this.taskOrigins.remember(taskId, span.spanContext()));
